@@ -1,0 +1,293 @@
+"""Resource instances of store types become stores, located where Terraform would put them.
+
+Location, in Terraform's own order: the resource's location argument(s) from the catalog
+(``location``, ``region``, ``host[*].zone``...), else the region of the provider
+configuration that manages it. No provider configuration, or one without a region, means
+the region comes from the environment at apply time: ``unknown``, with that reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+from residency_audit.geo.endpoints import host_of, match_host
+from residency_audit.geo.merge import merge_locations
+from residency_audit.geo.regions import locate
+from residency_audit.model import Location, SourceRef, Store
+from residency_audit.sources.terraform.catalog import (
+    AttrPath,
+    LocationPath,
+    ProviderType,
+    ResourceType,
+    provider_type,
+    resource_type,
+)
+from residency_audit.sources.terraform.evaluate import Unknown
+from residency_audit.sources.terraform.expr import Block, Expr, Literal, ObjectExpr, describe
+from residency_audit.sources.terraform.instance import (
+    ModuleScope,
+    ProviderConfig,
+    ResourceInstance,
+)
+
+
+@dataclass(frozen=True)
+class _Found:
+    expr: Expr
+    line: int
+    path: str
+
+
+def values_at(block: Block, path: AttrPath) -> list[_Found]:
+    """Every expression at a catalog path such as ``host[*].zone`` or ``settings.tier``.
+
+    Steps walk nested blocks (all of them for ``[*]``, else the first) or keys of an
+    object-valued attribute; the last step names an attribute.
+    """
+    blocks = [block]
+    for step in path.steps[:-1]:
+        nested: list[Block] = []
+        for current in blocks:
+            children = current.blocks_of(step.name)
+            nested.extend(children if step.each else children[:1])
+        blocks = nested
+    last = path.steps[-1].name
+    found: list[_Found] = []
+    for current in blocks:
+        attribute = current.attribute(last)
+        if attribute is not None:
+            found.append(_Found(attribute.value, attribute.line, path.text))
+    if not found and len(path.steps) > 1:
+        found.extend(_object_values(block, path))
+    return found
+
+
+def _object_values(block: Block, path: AttrPath) -> list[_Found]:
+    """``settings.zone`` written as an object attribute ``settings = { zone = ... }``."""
+    attribute = block.attribute(path.steps[0].name)
+    if attribute is None:
+        return []
+    value: Expr = attribute.value
+    for step in path.steps[1:]:
+        if not isinstance(value, ObjectExpr):
+            return []
+        match = next(
+            (v for k, v in value.items if isinstance(k, Literal) and k.value == step.name), None
+        )
+        if match is None:
+            return []
+        value = match
+    return [_Found(value, attribute.line, path.text)]
+
+
+def build_store(instance: ResourceInstance) -> Store | None:
+    rtype = resource_type(instance.type)
+    if rtype is None:
+        return None
+    block = instance.declared.block
+    return Store(
+        id=f"terraform:{instance.address}",
+        kind=rtype.kind,
+        source="terraform",
+        file=instance.declared.file,
+        line=block.line,
+        location=locate_resource(instance, rtype),
+        name=_name(instance, rtype),
+        labels=_labels(instance, rtype),
+        resource_type=instance.type,
+    )
+
+
+def _name(instance: ResourceInstance, rtype: ResourceType) -> str | None:
+    for path in rtype.name_paths:
+        for found in values_at(instance.declared.block, path):
+            value = instance.scope.evaluate(found.expr).value
+            if isinstance(value, str):
+                return value
+    return instance.declared.block.labels[1]
+
+
+def _labels(instance: ResourceInstance, rtype: ResourceType) -> tuple[tuple[str, str], ...]:
+    """The resource's tags/labels, over the provider's defaults (AWS ``default_tags``)."""
+    pairs: dict[str, str] = {}
+    provider = _provider_config(instance)
+    ptype = provider_type(rtype.provider)
+    if provider is not None and ptype is not None:
+        for path in ptype.labels_paths:
+            _collect_labels(provider.declared.block, path, provider.scope, pairs)
+    for path in rtype.labels_paths:
+        _collect_labels(instance.declared.block, path, instance.scope, pairs)
+    return tuple(sorted(pairs.items()))
+
+
+def _collect_labels(
+    block: Block, path: AttrPath, scope: ModuleScope, pairs: dict[str, str]
+) -> None:
+    for found in values_at(block, path):
+        value = scope.evaluate(found.expr).value
+        if not isinstance(value, Mapping):
+            continue
+        for key, item in value.items():
+            if isinstance(item, bool):
+                pairs[str(key)] = "true" if item else "false"
+            elif isinstance(item, str | int | float):
+                pairs[str(key)] = str(item)
+
+
+def _provider_config(instance: ResourceInstance) -> ProviderConfig | None:
+    key, _ = instance.provider_key()
+    return instance.providers.get(key)
+
+
+def _catalog_provider(rtype: ResourceType, ptype: ProviderType | None) -> str:
+    return (ptype.catalog if ptype else None) or rtype.provider
+
+
+def locate_resource(instance: ResourceInstance, rtype: ResourceType) -> Location:
+    block = instance.declared.block
+    ptype = provider_type(rtype.provider)
+    provider = _catalog_provider(rtype, ptype)
+    for location_path in rtype.location_paths:
+        found = values_at(block, location_path.path)
+        if found:
+            return merge_locations(
+                [_locate_value(instance.scope, provider, f, location_path, instance) for f in found]
+            )
+    if rtype.inherits_provider_location:
+        return _provider_location(instance, rtype, ptype, provider)
+    if rtype.default_location is not None:
+        where = SourceRef(
+            instance.declared.file, block.line, f"{instance.address}: {rtype.default_location.note}"
+        )
+        return locate(provider, rtype.default_location.value, (), where)
+    where = SourceRef(instance.declared.file, block.line, f"{instance.address} sets no location")
+    return Location.unknown(where, provider=provider)
+
+
+def _locate_value(
+    scope: ModuleScope,
+    provider: str,
+    found: _Found,
+    location_path: LocationPath,
+    instance: ResourceInstance | None = None,
+    file: str | None = None,
+    subject: str | None = None,
+) -> Location:
+    evaluated = scope.evaluate(found.expr)
+    owner = subject or (instance.address if instance else "")
+    note = f"{owner} {found.path} = {describe(found.expr)}"
+    where_file = file or (instance.declared.file if instance else "")
+    where = SourceRef(where_file, found.line, note)
+    value = evaluated.value
+    if isinstance(value, Unknown):
+        why = SourceRef(where.file, where.line, f"{note}: {value.reason}")
+        return Location.unknown(why, evidence=evaluated.trace, provider=provider)
+    if not isinstance(value, str):
+        why = SourceRef(where.file, where.line, f"{note}: not a location string")
+        return Location.unknown(why, evidence=evaluated.trace, provider=provider)
+    code = location_path.extract(value)
+    if code is None:
+        why = SourceRef(where.file, where.line, f"{note}: no location in {value!r}")
+        return Location.unknown(why, evidence=evaluated.trace, provider=provider)
+    if value not in note:
+        where = SourceRef(where.file, where.line, f"{note} ({value})")
+    return locate(provider, code, evaluated.trace, where)
+
+
+def _provider_location(
+    instance: ResourceInstance, rtype: ResourceType, ptype: ProviderType | None, provider: str
+) -> Location:
+    key, chosen_at = instance.provider_key()
+    chain = (chosen_at,) if chosen_at else ()
+    config = instance.providers.get(key)
+    env = ", ".join(ptype.env_vars) if ptype and ptype.env_vars else "the provider's environment"
+    if config is None:
+        why = SourceRef(
+            instance.declared.file,
+            instance.declared.block.line,
+            f'no provider "{key}" configuration applies to {instance.address}; '
+            f"region taken from the environment at apply time ({env})",
+        )
+        return Location.unknown(why, evidence=chain, provider=provider)
+    endpoint = _endpoint_location(config, rtype, ptype, chain)
+    if endpoint is not None:
+        return endpoint
+    block = config.declared.block
+    for region_path in ptype.region_paths if ptype else ():
+        for found in values_at(block, region_path.path):
+            located = _locate_value(
+                config.scope,
+                provider,
+                found,
+                region_path,
+                file=config.declared.file,
+                subject=config.describe(),
+            )
+            return _prefixed(located, chain)
+    if ptype is not None and ptype.default_region:
+        where = SourceRef(
+            config.declared.file,
+            block.line,
+            f"{config.describe()} sets no region; the provider's default is "
+            f"{ptype.default_region} ({ptype.default_region_note})",
+        )
+        return locate(provider, ptype.default_region, chain, where)
+    why = SourceRef(
+        config.declared.file,
+        block.line,
+        f"{config.describe()} sets no region; region taken from the environment at apply "
+        f"time ({env})",
+    )
+    return Location.unknown(why, evidence=chain, provider=provider)
+
+
+def _endpoint_location(
+    config: ProviderConfig,
+    rtype: ResourceType,
+    ptype: ProviderType | None,
+    chain: tuple[SourceRef, ...],
+) -> Location | None:
+    """An S3-compatible cloud behind the aws provider: the endpoint host decides."""
+    if ptype is None:
+        return None
+    for path in ptype.endpoint_paths_for(rtype.service):
+        for found in values_at(config.declared.block, path):
+            evaluated = config.scope.evaluate(found.expr)
+            note = f"{config.describe()} {found.path} = {describe(found.expr)}"
+            where = SourceRef(config.declared.file, found.line, note)
+            if not isinstance(evaluated.value, str):
+                reason = (
+                    evaluated.value.reason
+                    if isinstance(evaluated.value, Unknown)
+                    else "not a string"
+                )
+                why = SourceRef(where.file, where.line, f"{note}: {reason}")
+                return Location.unknown(why, evidence=(*chain, *evaluated.trace))
+            host = host_of(evaluated.value)
+            match = match_host(host) if host else None
+            if match is None or match.region is None:
+                why = SourceRef(
+                    where.file,
+                    where.line,
+                    f"{note}: endpoint host {host or evaluated.value!r} does not reveal a region",
+                )
+                return Location.unknown(why, evidence=(*chain, *evaluated.trace))
+            where = SourceRef(where.file, where.line, f"{note} ({match.provider} {match.region})")
+            return locate(match.provider, match.region, (*chain, *evaluated.trace), where)
+    return None
+
+
+def _prefixed(location: Location, chain: tuple[SourceRef, ...]) -> Location:
+    if not chain:
+        return location
+    return replace(location, evidence=(*chain, *location.evidence))
+
+
+def build_stores(instances: Iterable[ResourceInstance]) -> list[Store]:
+    stores: list[Store] = []
+    for instance in instances:
+        store = build_store(instance)
+        if store is not None:
+            stores.append(store)
+    return stores
