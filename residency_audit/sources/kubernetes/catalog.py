@@ -1,0 +1,180 @@
+"""The Kubernetes data tables: store images, operator kinds, storage drivers, node labels.
+
+They are data (``data/*.csv``) so that adding an image or a CSI driver is a one-line change
+with a test that checks every row; this module only loads them and answers lookups.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import cache
+from importlib import resources
+
+STORE_KINDS: frozenset[str] = frozenset(
+    {
+        "relational_db",
+        "document_db",
+        "key_value",
+        "cache",
+        "search",
+        "warehouse",
+        "wide_column",
+        "message_queue",
+        "object_storage",
+        "graph_db",
+        "time_series",
+        "block_storage",
+    }
+)
+"""Store kinds this source emits; ``block_storage`` is a persistent volume of unknown content."""
+
+LABEL_LEVELS: frozenset[str] = frozenset({"region", "zone", "provider"})
+
+
+@dataclass(frozen=True)
+class ImagePattern:
+    pattern: str
+    store_kind: str
+    engine: str
+
+    def matches(self, repository: str) -> bool:
+        wanted = self.pattern.split("/")
+        parts = repository.split("/")
+        if len(parts) < len(wanted):
+            return False
+        tail = parts[len(parts) - len(wanted) :]
+        return all(fnmatchcase(part, glob) for part, glob in zip(tail, wanted, strict=True))
+
+
+@dataclass(frozen=True)
+class OperatorKind:
+    group: str
+    kind: str
+    store_kind: str
+    engine: str
+    confidence: str
+
+
+@dataclass(frozen=True)
+class StorageDriver:
+    driver: str
+    provider: str | None
+    medium: str
+
+
+@dataclass(frozen=True)
+class NodeLabel:
+    key: str
+    prefix: bool
+    level: str  # region | zone | provider
+    provider: str | None
+
+    def matches(self, key: str) -> bool:
+        return key.startswith(self.key) if self.prefix else key == self.key
+
+
+def _rows(name: str) -> Iterator[dict[str, str]]:
+    """Rows of a shipped CSV; lines starting with '#' document the table."""
+    text = (
+        resources.files("residency_audit.sources.kubernetes")
+        .joinpath("data", name)
+        .read_text("utf-8")
+    )
+    lines = [line for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    yield from csv.DictReader(lines)
+
+
+def _check_kind(table: str, kind: str) -> str:
+    if kind not in STORE_KINDS:
+        raise ValueError(f"{table}: unknown store kind {kind!r}")
+    return kind
+
+
+@cache
+def image_patterns() -> tuple[ImagePattern, ...]:
+    return tuple(
+        ImagePattern(row["pattern"], _check_kind("images.csv", row["store_kind"]), row["engine"])
+        for row in _rows("images.csv")
+    )
+
+
+@cache
+def operator_kinds() -> dict[tuple[str, str], OperatorKind]:
+    table: dict[tuple[str, str], OperatorKind] = {}
+    for row in _rows("operators.csv"):
+        entry = OperatorKind(
+            row["group"],
+            row["kind"],
+            _check_kind("operators.csv", row["store_kind"]),
+            row["engine"],
+            row["confidence"],
+        )
+        if (entry.group, entry.kind) in table:
+            raise ValueError(f"operators.csv: {entry.group} {entry.kind} is listed twice")
+        table[(entry.group, entry.kind)] = entry
+    return table
+
+
+@cache
+def storage_drivers() -> dict[str, StorageDriver]:
+    table: dict[str, StorageDriver] = {}
+    for row in _rows("storage_drivers.csv"):
+        if row["driver"] in table:
+            raise ValueError(f"storage_drivers.csv: {row['driver']} is listed twice")
+        table[row["driver"]] = StorageDriver(row["driver"], row["provider"] or None, row["medium"])
+    return table
+
+
+@cache
+def node_labels() -> tuple[NodeLabel, ...]:
+    labels: list[NodeLabel] = []
+    for row in _rows("node_labels.csv"):
+        if row["match"] not in ("exact", "prefix") or row["level"] not in LABEL_LEVELS:
+            raise ValueError(f"node_labels.csv: bad row for {row['key']!r}")
+        labels.append(
+            NodeLabel(row["key"], row["match"] == "prefix", row["level"], row["provider"] or None)
+        )
+    return tuple(labels)
+
+
+def image_repository(image: str) -> str:
+    """The repository path of an image reference, without registry host, tag or digest.
+
+    ``docker.io/bitnami/postgresql:16.2.0@sha256:ab..`` -> ``bitnami/postgresql``.
+    """
+    ref = image.strip().lower().split("@", 1)[0]
+    parts = ref.split("/")
+    if len(parts) > 1 and ("." in parts[0] or ":" in parts[0] or parts[0] == "localhost"):
+        parts = parts[1:]
+    last = parts[-1].split(":", 1)[0]
+    return "/".join([*parts[:-1], last])
+
+
+def match_image(image: str) -> ImagePattern | None:
+    """The data store an image runs, or None for anything else (apps, exporters, proxies)."""
+    repository = image_repository(image)
+    if not repository:
+        return None
+    for pattern in image_patterns():
+        if pattern.matches(repository):
+            return pattern
+    return None
+
+
+def operator_kind(api_version: str, kind: str) -> OperatorKind | None:
+    group = api_version.rpartition("/")[0]
+    return operator_kinds().get((group, kind))
+
+
+def storage_driver(driver: str) -> StorageDriver | None:
+    return storage_drivers().get(driver.strip())
+
+
+def node_label(key: str) -> NodeLabel | None:
+    for label in node_labels():
+        if label.matches(key):
+            return label
+    return None
