@@ -1,0 +1,74 @@
+"""The cross-file stage: every source's facts become one set of stores and edges.
+
+Store ids must be unique in a report. Where two declarations get the same natural id (two
+root modules declaring the same address, one manifest deployed to two clusters), each of
+them gets the suffix ``@<file>`` as the contract prescribes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from residency_audit.config import Config
+from residency_audit.facts import FileFacts
+from residency_audit.geo.endpoints import match_host
+from residency_audit.geo.regions import locate
+from residency_audit.model import Edge, ScanError, SourceRef, Store
+from residency_audit.personal_data.labels import classify_labels
+from residency_audit.sources.kubernetes.copies import build_copy_edges
+from residency_audit.sources.kubernetes.parse import KubernetesFacts
+from residency_audit.sources.kubernetes.stores import ClusterPlacement, build_stores
+from residency_audit.sources.terraform.link import link_terraform
+from residency_audit.sources.terraform.parse import TerraformFile
+
+
+@dataclass(frozen=True)
+class Linked:
+    stores: tuple[Store, ...]
+    edges: tuple[Edge, ...]
+    errors: tuple[ScanError, ...]
+
+
+def clusters_from_config(config: Config) -> tuple[ClusterPlacement, ...]:
+    file = config.file or ".residency-audit.yaml"
+    return tuple(
+        ClusterPlacement(
+            tuple(cluster.paths),
+            cluster.provider,
+            cluster.region,
+            file,
+            config.line_of(f"kubernetes.clusters[{index}]"),
+        )
+        for index, cluster in enumerate(config.model.kubernetes.clusters)
+    )
+
+
+def link(facts: Sequence[FileFacts], config: Config) -> Linked:
+    terraform_files = [f for f in facts if isinstance(f, TerraformFile)]
+    manifests = [f for f in facts if isinstance(f, KubernetesFacts)]
+    variables_ref = SourceRef(
+        config.file or ".residency-audit.yaml", config.line_of("variables"), "config variables:"
+    )
+    terraform = link_terraform(terraform_files, config.model.variables, variables_ref)
+    clusters = clusters_from_config(config)
+    kubernetes = build_stores(manifests, clusters, locate, labelled_personal=_labelled_personal)
+    copies = build_copy_edges(manifests, kubernetes, clusters, locate, match_host)
+    stores = unique_ids([*terraform.stores, *kubernetes, *copies.targets])
+    edges = (*terraform.edges, *copies.edges)
+    return Linked(tuple(stores), edges, terraform.errors)
+
+
+def _labelled_personal(labels: tuple[tuple[str, str], ...]) -> bool:
+    """Whether labels declare personal data (lets a lone labelled PVC count as a store)."""
+    return classify_labels(labels, "", None).personal is True
+
+
+def unique_ids(stores: Iterable[Store]) -> list[Store]:
+    stores = list(stores)
+    counts = Counter(store.id for store in stores)
+    return [
+        replace(store, id=f"{store.id}@{store.file}") if counts[store.id] > 1 else store
+        for store in stores
+    ]

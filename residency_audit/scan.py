@@ -1,0 +1,85 @@
+"""The pipeline, in one readable function: discover, parse, link, classify, evaluate,
+suppress. Rendering is the caller's business (see ``cli.py``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from residency_audit import __version__
+from residency_audit.classify import classify
+from residency_audit.config import Config, ConfigError, load_config
+from residency_audit.discovery import discover
+from residency_audit.facts import parse_all
+from residency_audit.hints import scan_hints
+from residency_audit.link import link
+from residency_audit.model import Finding, PolicyRef, ScanResult
+from residency_audit.policy.evaluate import evaluate
+from residency_audit.policy.load import DEFAULT_POLICY, load_policy
+from residency_audit.policy.model import Policy
+from residency_audit.suppress import apply_suppressions
+
+
+@dataclass(frozen=True)
+class ScanRequest:
+    root: Path
+    config_file: Path | None = None
+    policies: tuple[str, ...] = ()  # from --policy; empty means "the config's, else default"
+
+
+def load_policies(request: ScanRequest, config: Config) -> tuple[Policy, ...]:
+    if request.policies:
+        return tuple(load_policy(p, Path.cwd()) for p in request.policies)
+    if config.model.policies:
+        return tuple(load_policy(p, config.base_dir) for p in config.model.policies)
+    return (load_policy(DEFAULT_POLICY),)
+
+
+@dataclass(frozen=True)
+class Scan:
+    result: ScanResult
+    config: Config
+
+
+def run_scan(request: ScanRequest) -> Scan:
+    root = request.root
+    if not root.is_dir():
+        raise ConfigError(str(root), None, "PATH is not a readable directory")
+    config = load_config(root, request.config_file)
+    policies = load_policies(request, config)
+
+    discovered = discover(root, config.model.exclude)
+    parsed = parse_all(root, discovered.files)
+    linked = link(parsed.facts, config)
+    graph = classify(linked.stores, linked.edges, config)
+    findings = evaluate(graph, policies)
+    outcome = apply_suppressions(findings, config)
+
+    stores = tuple(sorted(graph.stores.values(), key=lambda s: s.id))
+    errors = tuple(sorted({*discovered.errors, *parsed.errors, *linked.errors}))
+    result = ScanResult(
+        root=_display_root(root),
+        tool_version=__version__,
+        policies=tuple(PolicyRef(p.id, p.title) for p in policies),
+        stores=stores,
+        edges=graph.edges,
+        findings=tuple(sorted(outcome.findings, key=_finding_order)),
+        suppressed=outcome.suppressed,
+        errors=errors,
+        files_scanned=parsed.files_scanned,
+        hints=(*outcome.hints, *scan_hints(stores, config, policies)),
+    )
+    return Scan(result, config)
+
+
+def _finding_order(finding: Finding) -> tuple[int, str, str]:
+    return (-finding.severity.rank, finding.store_id, finding.rule_id)
+
+
+def _display_root(root: Path) -> str:
+    """The root as the user named it when relative to the working directory."""
+    try:
+        return root.resolve().relative_to(Path.cwd().resolve()).as_posix() or "."
+    except ValueError:
+        return root.as_posix()
