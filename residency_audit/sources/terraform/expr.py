@@ -313,3 +313,9 @@ def _render_for(expr: ForExpr, depth: int) -> str:
     dots = "..." if expr.grouping else ""
     key, value = render(expr.key, depth), render(expr.value, depth)
     return f"{{{intro}{key} => {value}{dots}{cond}}}"
+
+
+def brief(expr: Expr, limit: int = 80) -> str:
+    """The expression's text on one line, shortened, for evidence notes."""
+    text = " ".join(describe(expr).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."

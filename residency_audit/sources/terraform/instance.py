@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from residency_audit.model import ScanError, SourceRef
+from residency_audit.sources.terraform.catalog import RegistryModule, registry_module
 from residency_audit.sources.terraform.evaluate import Evaluated, Unknown, evaluate
 from residency_audit.sources.terraform.expr import (
     Block,
@@ -23,7 +24,7 @@ from residency_audit.sources.terraform.expr import (
     Literal,
     ObjectExpr,
     Traversal,
-    describe,
+    brief,
 )
 from residency_audit.sources.terraform.module import Declared, TerraformModule
 
@@ -50,7 +51,7 @@ class ProviderConfig:
     def key(self) -> str:
         return f"{self.local_name}.{self.alias}" if self.alias else self.local_name
 
-    def describe(self) -> str:
+    def brief(self) -> str:
         return f'provider "{self.local_name}"' + (f" (alias {self.alias})" if self.alias else "")
 
 
@@ -86,11 +87,45 @@ class ModuleScope:
     inputs: Mapping[str, Evaluated] = field(default_factory=dict)
     root_values: Mapping[str, RootValue] = field(default_factory=dict)
     iteration: Mapping[str, Mapping[str, object]] = field(default_factory=dict)  # each / count
+    modules: Mapping[str, TerraformModule] = field(default_factory=dict)
+    depth: int = 0
     _locals: dict[str, Evaluated] = field(default_factory=dict)
     _resolving: set[str] = field(default_factory=set)
+    _children: dict[str, ModuleScope | None] = field(default_factory=dict)
 
     def with_iteration(self, iteration: Mapping[str, Mapping[str, object]]) -> ModuleScope:
-        return ModuleScope(self.module, self.address, self.inputs, self.root_values, iteration)
+        return ModuleScope(
+            self.module,
+            self.address,
+            self.inputs,
+            self.root_values,
+            iteration,
+            self.modules,
+            self.depth,
+        )
+
+    def child(
+        self, call: Declared, key: str, iteration: Mapping[str, Mapping[str, object]]
+    ) -> ModuleScope | None:
+        """The scope of one instance of a local module call (memoised: outputs and resources
+        of the same instance must see the same inputs)."""
+        memo = f"{call.block.labels[0]}{key}"
+        if memo in self._children:
+            return self._children[memo]
+        child_module = _local_module(self.modules, self.module, call)
+        scope: ModuleScope | None = None
+        if child_module is not None and self.depth < MAX_MODULE_DEPTH:
+            caller = self.with_iteration(iteration) if iteration else self
+            base = f"{self.address}.module.{memo}" if self.address else f"module.{memo}"
+            scope = ModuleScope(
+                child_module,
+                base,
+                _call_inputs(call, caller, base),
+                modules=self.modules,
+                depth=self.depth + 1,
+            )
+        self._children[memo] = scope
+        return scope
 
     def evaluate(self, expr: Expr) -> Evaluated:
         return evaluate(expr, self)
@@ -114,8 +149,8 @@ class ModuleScope:
             return Evaluated(
                 Unknown(f"data.{'.'.join(map(str, steps[:2]))} is read at plan time"), ()
             ), min(2, len(steps))
-        if root == "module":
-            return Evaluated(Unknown(f"module.{name} outputs are not followed yet"), ()), 1
+        if root == "module" and isinstance(name, str):
+            return self._module_output(name, steps[1:])
         if isinstance(name, str):
             return self._resource_argument(root, name, steps[1:])
         return None
@@ -148,7 +183,7 @@ class ModuleScope:
             return Evaluated(Unknown(reason), (ref,))
         value = evaluate(default.value, self)
         ref = SourceRef(
-            declared.file, default.line, f'variable "{name}" default = {describe(default.value)}'
+            declared.file, default.line, f'variable "{name}" default = {brief(default.value)}'
         )
         return Evaluated(value.value, (*value.trace, ref))
 
@@ -168,11 +203,51 @@ class ModuleScope:
         finally:
             self._resolving.discard(name)
         ref = SourceRef(
-            found.file, found.attribute.line, f"local.{name} = {describe(found.attribute.value)}"
+            found.file, found.attribute.line, f"local.{name} = {brief(found.attribute.value)}"
         )
         result = Evaluated(value.value, (*value.trace, ref))
         self._locals[name] = result
         return result
+
+    def _module_output(self, name: str, rest: tuple[str | int, ...]) -> tuple[Evaluated, int]:
+        """``module.db.endpoint`` or ``module.db["eu"].region``: the child's output value."""
+        call = next((c for c in self.module.module_calls if c.block.labels[0] == name), None)
+        if call is None:
+            return Evaluated(
+                Unknown(f"module.{name} is not called in {self.module.directory or '.'}"), ()
+            ), 1
+        consumed = 1
+        key = ""
+        iteration: Mapping[str, Mapping[str, object]] = {}
+        if _has_instances(call.block):
+            if not rest:
+                return Evaluated(Unknown(f"module.{name} as a whole is not followed"), ()), 1
+            key = instance_key(rest[0])
+            iteration = _iteration_for(call, self, rest[0])
+            rest, consumed = rest[1:], 2
+        if not rest or not isinstance(rest[0], str):
+            return Evaluated(
+                Unknown(f"module.{name}{key} as a whole is not followed"), ()
+            ), consumed
+        output_name = rest[0]
+        child = self.child(call, key, iteration)
+        if child is None:
+            reason = (
+                f"module.{name} is not a local module in the repository; its outputs are unknown"
+            )
+            return Evaluated(Unknown(reason), ()), consumed + 1
+        output = child.module.outputs.get(output_name)
+        value_attribute = output.block.attribute("value") if output else None
+        if output is None or value_attribute is None:
+            reason = f"module.{name}{key} has no output {output_name!r}"
+            return Evaluated(Unknown(reason), ()), consumed + 1
+        value = child.evaluate(value_attribute.value)
+        ref = SourceRef(
+            output.file,
+            value_attribute.line,
+            f"{child.address} output {output_name} = {brief(value_attribute.value)}",
+        )
+        return Evaluated(value.value, (*value.trace, ref)), consumed + 1
 
     def _resource_argument(
         self, type_name: str, name: str, rest: tuple[str | int, ...]
@@ -202,9 +277,28 @@ class ModuleScope:
         ref = SourceRef(
             declared.file,
             attribute.line,
-            f"{type_name}.{name}.{rest[0]} = {describe(attribute.value)}",
+            f"{type_name}.{name}.{rest[0]} = {brief(attribute.value)}",
         )
         return Evaluated(value.value, (*value.trace, ref)), consumed + 1
+
+
+def _iteration_for(
+    call: Declared, scope: ModuleScope, key: str | int
+) -> Mapping[str, Mapping[str, object]]:
+    """each/count of the instance ``key`` of a module call, as ``expand`` would give them."""
+    for instance_key_text, iteration in expand(call, scope).instances:
+        if instance_key_text == instance_key(key):
+            return iteration
+    return {}
+
+
+def _local_module(
+    modules: Mapping[str, TerraformModule], caller: TerraformModule, call: Declared
+) -> TerraformModule | None:
+    source = _literal_source(call.block)
+    if source is None or not _is_local(source):
+        return None
+    return modules.get(_join(caller.directory, source))
 
 
 def _has_instances(block: Block) -> bool:
@@ -259,14 +353,39 @@ def _unknown_expansion(
     note = SourceRef(
         declared.file,
         line,
-        f"{meta} = {describe(expr)} cannot be evaluated ({why}); instance keys unknown",
+        f"{meta} = {brief(expr)} cannot be evaluated ({why}); instance keys unknown",
     )
     return Expansion([("", {})], note)
 
 
 @dataclass
+class RegistryModuleInstance:
+    """A call of a well-known registry module: it stands for the store the module creates.
+
+    Its source is not in the repository, so the store is read off the call itself: name,
+    tags and location from the inputs the catalog names, else the caller's provider.
+    """
+
+    address: str
+    module: RegistryModule
+    source: str
+    declared: Declared
+    scope: ModuleScope  # the caller's scope: inputs are expressions written in the caller
+    providers: Mapping[str, ProviderConfig]
+
+    @property
+    def type(self) -> str:
+        """The main store resource the module creates."""
+        return self.module.creates[0]
+
+    def provider_key(self) -> tuple[str, SourceRef | None]:
+        return self.type.split("_", 1)[0], None
+
+
+@dataclass
 class Instantiation:
     resources: list[ResourceInstance] = field(default_factory=list)
+    module_stores: list[RegistryModuleInstance] = field(default_factory=list)
     errors: list[ScanError] = field(default_factory=list)
 
 
@@ -291,7 +410,7 @@ def instantiate_roots(
         if directory in called or not module.has_configuration:
             continue
         values = {**_tfvars_values(module), **root_values}
-        scope = ModuleScope(module, "", root_values=values)
+        scope = ModuleScope(module, "", root_values=values, modules=modules)
         providers = _own_providers(module, scope, {})
         _instantiate(modules, module, scope, providers, result, (directory,))
     return result
@@ -302,7 +421,7 @@ def _tfvars_values(module: TerraformModule) -> dict[str, RootValue]:
     empty = ModuleScope(module, "")
     for item in module.tfvars:  # precedence order: later wins
         value = evaluate(item.attribute.value, empty)
-        note = f"{item.attribute.name} = {describe(item.attribute.value)}"
+        note = f"{item.attribute.name} = {brief(item.attribute.value)}"
         values[item.attribute.name] = RootValue(
             value.value, SourceRef(item.file, item.attribute.line, note)
         )
@@ -364,49 +483,46 @@ def _instantiate_call(
     name = call.block.labels[0]
     base = f"{scope.address}.module.{name}" if scope.address else f"module.{name}"
     source = _literal_source(call.block)
+
+    def error(message: str) -> None:
+        result.errors.append(ScanError(call.file, call.block.line, f"{base}: {message}"))
+
     if source is None:
-        result.errors.append(
-            ScanError(call.file, call.block.line, f"{base}: module source is not a literal string")
-        )
+        error("module source is not a literal string")
         return
     if not _is_local(source):
-        result.errors.append(
-            ScanError(
-                call.file,
-                call.block.line,
-                f"{base}: module source {source!r} is not in the repository and cannot be "
-                "resolved offline; its resources are not scanned",
+        known = registry_module(source)
+        if known is None:
+            error(
+                f"module source {source!r} is not in the repository and cannot be resolved "
+                "offline; its resources are not scanned"
             )
-        )
+            return
+        for key, iteration in expand(call, scope).instances:
+            caller = scope.with_iteration(iteration) if iteration else scope
+            result.module_stores.append(
+                RegistryModuleInstance(
+                    f"{base}{key}", known, source, call, caller, _passed_providers(call, providers)
+                )
+            )
         return
     directory = _join(module.directory, source)
-    child = modules.get(directory)
-    if child is None:
-        result.errors.append(
-            ScanError(
-                call.file,
-                call.block.line,
-                f"{base}: module directory {directory or '.'} has no Terraform files",
-            )
-        )
+    if directory not in modules:
+        error(f"module directory {directory or '.'} has no Terraform files")
         return
     if directory in stack or len(stack) >= MAX_MODULE_DEPTH:
-        result.errors.append(
-            ScanError(
-                call.file,
-                call.block.line,
-                f"{base}: module calls form a cycle or nest too deeply; not followed",
-            )
-        )
+        error("module calls form a cycle or nest too deeply; not followed")
         return
-    expansion = expand(call, scope)
-    for key, iteration in expansion.instances:
-        caller = scope.with_iteration(iteration) if iteration else scope
-        address = f"{base}{key}"
-        inputs = _call_inputs(call, caller, address)
-        child_scope = ModuleScope(child, address, inputs)
-        child_providers = _own_providers(child, child_scope, _passed_providers(call, providers))
-        _instantiate(modules, child, child_scope, child_providers, result, (*stack, directory))
+    for key, iteration in expand(call, scope).instances:
+        child_scope = scope.child(call, key, iteration)
+        if child_scope is None:
+            continue
+        child_providers = _own_providers(
+            child_scope.module, child_scope, _passed_providers(call, providers)
+        )
+        _instantiate(
+            modules, child_scope.module, child_scope, child_providers, result, (*stack, directory)
+        )
 
 
 META_ARGUMENTS = frozenset({"source", "version", "count", "for_each", "providers", "depends_on"})
@@ -421,7 +537,7 @@ def _call_inputs(call: Declared, caller: ModuleScope, address: str) -> dict[str,
         ref = SourceRef(
             call.file,
             attribute.line,
-            f"{address} input {attribute.name} = {describe(attribute.value)}",
+            f"{address} input {attribute.name} = {brief(attribute.value)}",
         )
         inputs[attribute.name] = Evaluated(value.value, (*value.trace, ref))
     return inputs

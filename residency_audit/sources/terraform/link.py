@@ -34,5 +34,5 @@ def link_terraform(
         for name, value in variables.items()
     }
     instantiated = instantiate_roots(modules, root_values)
-    stores = build_stores(instantiated.resources)
+    stores = build_stores(instantiated.resources, instantiated.module_stores)
     return TerraformLink(tuple(stores), (), tuple(instantiated.errors))

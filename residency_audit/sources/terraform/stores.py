@@ -24,12 +24,15 @@ from residency_audit.sources.terraform.catalog import (
     resource_type,
 )
 from residency_audit.sources.terraform.evaluate import Unknown
-from residency_audit.sources.terraform.expr import Block, Expr, Literal, ObjectExpr, describe
+from residency_audit.sources.terraform.expr import Block, Expr, Literal, ObjectExpr, brief
 from residency_audit.sources.terraform.instance import (
     ModuleScope,
     ProviderConfig,
+    RegistryModuleInstance,
     ResourceInstance,
 )
+
+Placed = ResourceInstance | RegistryModuleInstance
 
 
 @dataclass(frozen=True)
@@ -135,7 +138,7 @@ def _collect_labels(
                 pairs[str(key)] = str(item)
 
 
-def _provider_config(instance: ResourceInstance) -> ProviderConfig | None:
+def _provider_config(instance: Placed) -> ProviderConfig | None:
     key, _ = instance.provider_key()
     return instance.providers.get(key)
 
@@ -170,13 +173,13 @@ def _locate_value(
     provider: str,
     found: _Found,
     location_path: LocationPath,
-    instance: ResourceInstance | None = None,
+    instance: Placed | None = None,
     file: str | None = None,
     subject: str | None = None,
 ) -> Location:
     evaluated = scope.evaluate(found.expr)
     owner = subject or (instance.address if instance else "")
-    note = f"{owner} {found.path} = {describe(found.expr)}"
+    note = f"{owner} {found.path} = {brief(found.expr)}"
     where_file = file or (instance.declared.file if instance else "")
     where = SourceRef(where_file, found.line, note)
     value = evaluated.value
@@ -196,7 +199,7 @@ def _locate_value(
 
 
 def _provider_location(
-    instance: ResourceInstance, rtype: ResourceType, ptype: ProviderType | None, provider: str
+    instance: Placed, rtype: ResourceType, ptype: ProviderType | None, provider: str
 ) -> Location:
     key, chosen_at = instance.provider_key()
     chain = (chosen_at,) if chosen_at else ()
@@ -222,22 +225,21 @@ def _provider_location(
                 found,
                 region_path,
                 file=config.declared.file,
-                subject=config.describe(),
+                subject=config.brief(),
             )
             return _prefixed(located, chain)
     if ptype is not None and ptype.default_region:
         where = SourceRef(
             config.declared.file,
             block.line,
-            f"{config.describe()} sets no region; the provider's default is "
+            f"{config.brief()} sets no region; the provider's default is "
             f"{ptype.default_region} ({ptype.default_region_note})",
         )
         return locate(provider, ptype.default_region, chain, where)
     why = SourceRef(
         config.declared.file,
         block.line,
-        f"{config.describe()} sets no region; region taken from the environment at apply "
-        f"time ({env})",
+        f"{config.brief()} sets no region; region taken from the environment at apply time ({env})",
     )
     return Location.unknown(why, evidence=chain, provider=provider)
 
@@ -254,7 +256,7 @@ def _endpoint_location(
     for path in ptype.endpoint_paths_for(rtype.service):
         for found in values_at(config.declared.block, path):
             evaluated = config.scope.evaluate(found.expr)
-            note = f"{config.describe()} {found.path} = {describe(found.expr)}"
+            note = f"{config.brief()} {found.path} = {brief(found.expr)}"
             where = SourceRef(config.declared.file, found.line, note)
             if not isinstance(evaluated.value, str):
                 reason = (
@@ -284,10 +286,68 @@ def _prefixed(location: Location, chain: tuple[SourceRef, ...]) -> Location:
     return replace(location, evidence=(*chain, *location.evidence))
 
 
-def build_stores(instances: Iterable[ResourceInstance]) -> list[Store]:
+def build_module_store(instance: RegistryModuleInstance) -> Store | None:
+    """The store a well-known registry module creates, read off the module call."""
+    module = instance.module
+    block = instance.declared.block
+    for gate in module.gate_inputs:
+        attribute = block.attribute(gate)
+        if attribute is not None and instance.scope.evaluate(attribute.value).value is False:
+            return None
+    rtype = resource_type(instance.type)
+    if rtype is None:
+        return None
+    ptype = provider_type(rtype.provider)
+    provider = _catalog_provider(rtype, ptype)
+    location: Location | None = None
+    for location_input in module.location_inputs:
+        found = values_at(block, location_input.path)
+        if found:
+            location_path = LocationPath(location_input.path, location_input.value_as)
+            location = merge_locations(
+                [_locate_value(instance.scope, provider, f, location_path, instance) for f in found]
+            )
+            break
+    if location is None:
+        location = _provider_location(instance, rtype, ptype, provider)
+    name: str | None = None
+    for input_name in module.name_inputs:
+        attribute = block.attribute(input_name)
+        value = instance.scope.evaluate(attribute.value).value if attribute else None
+        if isinstance(value, str):
+            name = value
+            break
+    pairs: dict[str, str] = {}
+    for tags_input in module.tags_inputs:
+        _collect_labels(block, AttrPath.parse(tags_input), instance.scope, pairs)
+    origin = SourceRef(
+        instance.declared.file,
+        block.line,
+        f"{instance.address} is the registry module {instance.source} (creates {instance.type})",
+    )
+    return Store(
+        id=f"terraform:{instance.address}",
+        kind=rtype.kind,
+        source="terraform",
+        file=instance.declared.file,
+        line=block.line,
+        location=replace(location, evidence=(origin, *location.evidence)),
+        name=name or block.labels[0],
+        labels=tuple(sorted(pairs.items())),
+        resource_type=instance.type,
+    )
+
+
+def build_stores(
+    instances: Iterable[ResourceInstance], module_instances: Iterable[RegistryModuleInstance] = ()
+) -> list[Store]:
     stores: list[Store] = []
     for instance in instances:
         store = build_store(instance)
+        if store is not None:
+            stores.append(store)
+    for module_instance in module_instances:
+        store = build_module_store(module_instance)
         if store is not None:
             stores.append(store)
     return stores
