@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -12,7 +13,12 @@ import typer
 from residency_audit import __version__
 from residency_audit.config import ConfigError
 from residency_audit.model import ScanResult, Severity
+from residency_audit.policy.model import Policy
+from residency_audit.report.html import render_html
 from residency_audit.report.json_report import render_json
+from residency_audit.report.junit import render_junit
+from residency_audit.report.markdown import render_markdown
+from residency_audit.report.sarif import render_sarif
 from residency_audit.report.table import render_table
 from residency_audit.scan import ScanRequest, run_scan
 
@@ -44,11 +50,12 @@ class FailOn(StrEnum):
     NONE = "none"
 
 
-NOT_YET_AVAILABLE = {
-    OutputFormat.SARIF,
-    OutputFormat.JUNIT,
-    OutputFormat.MARKDOWN,
-    OutputFormat.HTML,
+RENDERERS: dict[OutputFormat, Callable[[ScanResult, Sequence[Policy]], str]] = {
+    OutputFormat.JSON: lambda result, _policies: render_json(result),
+    OutputFormat.SARIF: render_sarif,
+    OutputFormat.JUNIT: render_junit,
+    OutputFormat.MARKDOWN: render_markdown,
+    OutputFormat.HTML: render_html,
 }
 
 
@@ -61,10 +68,13 @@ def _threshold(cli_value: FailOn | None, config_value: str | None) -> Severity |
     return None if chosen == "none" else Severity(chosen)
 
 
-def _render(result: ScanResult, fmt: OutputFormat, *, color: bool) -> str:
-    if fmt is OutputFormat.JSON:
-        return render_json(result)
-    return render_table(result, color=color)
+def _render(
+    result: ScanResult, policies: Sequence[Policy], fmt: OutputFormat, *, color: bool
+) -> str:
+    renderer = RENDERERS.get(fmt)
+    if renderer is None:
+        return render_table(result, color=color)
+    return renderer(result, policies)
 
 
 SCAN_EXAMPLES = (
@@ -106,6 +116,14 @@ def scan(
             "--fail-on", help="Lowest severity that fails the run with exit 1 (default: high)."
         ),
     ] = None,
+    plan: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--plan",
+            help="Terraform plan JSON (terraform show -json plan.out > FILE) to read as well "
+            "(repeatable); plans inside PATH are found by themselves.",
+        ),
+    ] = None,
 ) -> None:
     """Scan PATH and report personal-data stores outside the allowed countries.
 
@@ -114,10 +132,9 @@ def scan(
     """
     to_terminal = output is None and sys.stdout.isatty()
     fmt = output_format or (OutputFormat.TABLE if to_terminal else OutputFormat.JSON)
-    if fmt in NOT_YET_AVAILABLE:
-        _stderr(f"error: --format {fmt.value} is not available in this version (use table or json)")
-        raise typer.Exit(EXIT_ERROR)
-    request = ScanRequest(root=path, config_file=config, policies=tuple(policy or ()))
+    request = ScanRequest(
+        root=path, config_file=config, policies=tuple(policy or ()), plans=tuple(plan or ())
+    )
     try:
         outcome = run_scan(request)
     except ConfigError as exc:
@@ -125,7 +142,7 @@ def scan(
         raise typer.Exit(EXIT_ERROR) from exc
 
     result = outcome.result
-    report = _render(result, fmt, color=to_terminal)
+    report = _render(result, outcome.policies, fmt, color=to_terminal)
     if output is None:
         sys.stdout.write(report)
     else:

@@ -50,6 +50,7 @@ class FileKind(StrEnum):
     TERRAFORM_JSON = "terraform-json"
     TFVARS = "tfvars"
     YAML = "yaml"  # may hold Kubernetes manifests; decided when its documents are read
+    JSON = "json"  # may be a Terraform plan (terraform show -json); decided by its content
     OTHER = "other"
 
 
@@ -78,6 +79,8 @@ def kind_of(name: str) -> FileKind:
         return FileKind.TFVARS
     if lower.endswith(YAML_SUFFIXES) or name == "Kustomization":
         return FileKind.YAML
+    if lower.endswith(".json"):
+        return FileKind.JSON
     return FileKind.OTHER
 
 

@@ -22,6 +22,7 @@ from residency_audit.sources.kubernetes.parse import KubernetesFacts
 from residency_audit.sources.kubernetes.stores import ClusterPlacement, build_stores
 from residency_audit.sources.terraform.link import link_terraform
 from residency_audit.sources.terraform.parse import TerraformFile
+from residency_audit.sources.terraform.plan import PlanFacts
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,8 @@ def link(facts: Sequence[FileFacts], config: Config) -> Linked:
     variables_ref = SourceRef(
         config.file or ".residency-audit.yaml", config.line_of("variables"), "config variables:"
     )
-    terraform = link_terraform(terraform_files, config.model.variables, variables_ref)
+    plans = [f for f in facts if isinstance(f, PlanFacts)]
+    terraform = link_terraform(terraform_files, config.model.variables, variables_ref, plans=plans)
     clusters = clusters_from_config(config)
     kubernetes = build_stores(manifests, clusters, locate, labelled_personal=_labelled_personal)
     copies = build_copy_edges(manifests, kubernetes, clusters, locate, match_host)
@@ -66,9 +68,19 @@ def _labelled_personal(labels: tuple[tuple[str, str], ...]) -> bool:
 
 
 def unique_ids(stores: Iterable[Store]) -> list[Store]:
+    """``@<file>`` on ids two declarations share; should the file not tell them apart either,
+    a counter follows (``#2``), so no store ever silently replaces another in the graph."""
     stores = list(stores)
     counts = Counter(store.id for store in stores)
-    return [
+    renamed = [
         replace(store, id=f"{store.id}@{store.file}") if counts[store.id] > 1 else store
         for store in stores
     ]
+    seen: Counter[str] = Counter()
+    unique: list[Store] = []
+    for store in renamed:
+        seen[store.id] += 1
+        unique.append(
+            store if seen[store.id] == 1 else replace(store, id=f"{store.id}#{seen[store.id]}")
+        )
+    return unique

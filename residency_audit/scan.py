@@ -11,13 +11,14 @@ from residency_audit import __version__
 from residency_audit.classify import classify
 from residency_audit.config import Config, ConfigError, load_config
 from residency_audit.discovery import discover
-from residency_audit.facts import parse_all
+from residency_audit.facts import parse_all, parse_plans
 from residency_audit.hints import scan_hints
 from residency_audit.link import link
 from residency_audit.model import Finding, PolicyRef, ScanResult
 from residency_audit.policy.evaluate import evaluate
 from residency_audit.policy.load import DEFAULT_POLICY, load_policy
 from residency_audit.policy.model import Policy
+from residency_audit.sources.terraform.plan import PlanFacts
 from residency_audit.suppress import apply_suppressions
 
 
@@ -26,6 +27,7 @@ class ScanRequest:
     root: Path
     config_file: Path | None = None
     policies: tuple[str, ...] = ()  # from --policy; empty means "the config's, else default"
+    plans: tuple[Path, ...] = ()  # from --plan: saved `terraform show -json` plans
 
 
 def load_policies(request: ScanRequest, config: Config) -> tuple[Policy, ...]:
@@ -40,6 +42,7 @@ def load_policies(request: ScanRequest, config: Config) -> tuple[Policy, ...]:
 class Scan:
     result: ScanResult
     config: Config
+    policies: tuple[Policy, ...]
 
 
 def run_scan(request: ScanRequest) -> Scan:
@@ -51,13 +54,15 @@ def run_scan(request: ScanRequest) -> Scan:
 
     discovered = discover(root, config.model.exclude)
     parsed = parse_all(root, discovered.files)
-    linked = link(parsed.facts, config)
+    known = {f.path for f in parsed.facts if isinstance(f, PlanFacts)}
+    given = parse_plans(root, request.plans, known)
+    linked = link((*parsed.facts, *given.facts), config)
     graph = classify(linked.stores, linked.edges, config)
     findings = evaluate(graph, policies)
     outcome = apply_suppressions(findings, config)
 
     stores = tuple(sorted(graph.stores.values(), key=lambda s: s.id))
-    errors = tuple(sorted({*discovered.errors, *parsed.errors, *linked.errors}))
+    errors = tuple(sorted({*discovered.errors, *parsed.errors, *given.errors, *linked.errors}))
     result = ScanResult(
         root=_display_root(root),
         tool_version=__version__,
@@ -67,10 +72,10 @@ def run_scan(request: ScanRequest) -> Scan:
         findings=tuple(sorted(outcome.findings, key=_finding_order)),
         suppressed=outcome.suppressed,
         errors=errors,
-        files_scanned=parsed.files_scanned,
+        files_scanned=parsed.files_scanned + given.files_scanned,
         hints=(*outcome.hints, *scan_hints(stores, config, policies)),
     )
-    return Scan(result, config)
+    return Scan(result, config, policies)
 
 
 def _finding_order(finding: Finding) -> tuple[int, str, str]:

@@ -267,6 +267,14 @@ class CopyCondition:
 
 @dataclass(frozen=True)
 class CopyRule:
+    """A copy relation (see COPIES in _vocabulary.yaml).
+
+    ``placement`` rules do not copy: their target locations are where the source store itself
+    keeps its data (a GCS configurable dual-region), so they refine the store's location.
+    ``mutual`` rules join members of a group (an Aurora global database): every member holds
+    the data of every other, so the edge is drawn both ways.
+    """
+
     id: str
     resource_type: str
     edge: EdgeKind
@@ -276,6 +284,8 @@ class CopyRule:
     verified: Verified
     verified_by: str
     note: str
+    placement: bool = False
+    mutual: bool = False
 
 
 @dataclass(frozen=True)
@@ -496,7 +506,7 @@ def _build(data: Traversable) -> _Catalog:
         if overlap:
             raise CatalogError(f"{where}: regions both paired and unpaired: {sorted(overlap)}")
 
-    _check_references(types, copies, indirections)
+    _check_references(types, copies)
     ids = [c.id for c in copies]
     dupes = sorted({i for i in ids if ids.count(i) > 1})
     if dupes:
@@ -551,11 +561,7 @@ def _check_catalog(where: str, catalog: str | None) -> None:
         raise CatalogError(f"{where}: unknown geo-catalog provider id {catalog!r}")
 
 
-def _check_references(
-    types: Mapping[str, ResourceType],
-    copies: Iterable[CopyRule],
-    indirections: Mapping[str, Indirection],
-) -> None:
+def _check_references(types: Mapping[str, ResourceType], copies: Iterable[CopyRule]) -> None:
     for rtype in types.values():
         for parent in rtype.parent:
             unknown = [t for t in parent.types if t not in types]
@@ -566,8 +572,6 @@ def _check_references(
             unknown = [t for t in end.referrer_types if t not in types]
             if unknown:
                 raise CatalogError(f"copy {rule.id}: referrer types not in catalog: {unknown}")
-        if rule.resource_type in indirections:
-            raise CatalogError(f"copy {rule.id}: expressed by an indirection type")
 
 
 def _unique(table: dict[_K, _V], key: _K, value: _V, what: str) -> None:
@@ -703,6 +707,8 @@ def _copy(where: str, raw: _RawCopy) -> CopyRule:
         raise CatalogError(f"{where}: a source cannot be a paired region")
     if source.mode is CopyEndMode.SELF and target.mode is CopyEndMode.SELF:
         raise CatalogError(f"{where}: source and target are both self")
+    if raw.placement and (source.mode, target.mode) != (CopyEndMode.SELF, CopyEndMode.LOCATION):
+        raise CatalogError(f"{where}: a placement goes from self to locations")
     return CopyRule(
         id=raw.id,
         resource_type=raw.resource_type,
@@ -713,6 +719,8 @@ def _copy(where: str, raw: _RawCopy) -> CopyRule:
         verified=_verified(where, raw.verified, raw.verified_by),
         verified_by=raw.verified_by,
         note=raw.note,
+        placement=raw.placement,
+        mutual=raw.mutual,
     )
 
 
@@ -951,6 +959,8 @@ class _RawCopy(_Raw):
     source: _RawCopyEnd
     target: _RawCopyEnd
     when: list[_RawCondition] = []
+    placement: bool = False
+    mutual: bool = False
     verified: _VerifiedName
     verified_by: str = ""
     note: str = ""

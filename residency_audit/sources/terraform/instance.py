@@ -89,6 +89,7 @@ class ModuleScope:
     iteration: Mapping[str, Mapping[str, object]] = field(default_factory=dict)  # each / count
     modules: Mapping[str, TerraformModule] = field(default_factory=dict)
     depth: int = 0
+    root: str = ""  # directory of the root module this instance belongs to
     _locals: dict[str, Evaluated] = field(default_factory=dict)
     _resolving: set[str] = field(default_factory=set)
     _children: dict[str, ModuleScope | None] = field(default_factory=dict)
@@ -102,6 +103,7 @@ class ModuleScope:
             iteration,
             self.modules,
             self.depth,
+            self.root,
         )
 
     def child(
@@ -123,6 +125,7 @@ class ModuleScope:
                 _call_inputs(call, caller, base),
                 modules=self.modules,
                 depth=self.depth + 1,
+                root=self.root,
             )
         self._children[memo] = scope
         return scope
@@ -410,7 +413,7 @@ def instantiate_roots(
         if directory in called or not module.has_configuration:
             continue
         values = {**_tfvars_values(module), **root_values}
-        scope = ModuleScope(module, "", root_values=values, modules=modules)
+        scope = ModuleScope(module, "", root_values=values, modules=modules, root=directory)
         providers = _own_providers(module, scope, {})
         _instantiate(modules, module, scope, providers, result, (directory,))
     return result

@@ -1,15 +1,23 @@
-"""All Terraform files of a scan in, stores out: group, instantiate, locate."""
+"""All Terraform files of a scan in, stores and copy edges out: group, instantiate, locate."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from residency_audit.model import Edge, ScanError, SourceRef, Store
-from residency_audit.sources.terraform.instance import RootValue, instantiate_roots
+from residency_audit.sources.terraform.copies import build_copies
+from residency_audit.sources.terraform.instance import (
+    RegistryModuleInstance,
+    ResourceInstance,
+    RootValue,
+    instantiate_roots,
+)
 from residency_audit.sources.terraform.module import group_modules
 from residency_audit.sources.terraform.parse import TerraformFile
-from residency_audit.sources.terraform.stores import build_stores
+from residency_audit.sources.terraform.plan import PlanFacts, merge_plans
+from residency_audit.sources.terraform.stores import build_module_store, build_store
 
 
 @dataclass(frozen=True)
@@ -20,9 +28,14 @@ class TerraformLink:
 
 
 def link_terraform(
-    files: Iterable[TerraformFile], variables: Mapping[str, object], variables_ref: SourceRef
+    files: Iterable[TerraformFile],
+    variables: Mapping[str, object],
+    variables_ref: SourceRef,
+    *,
+    plans: Iterable[PlanFacts] = (),
 ) -> TerraformLink:
-    """``variables`` are values for root-module input variables (the config's, or --var)."""
+    """``variables`` are values for root-module input variables (the config's, or --var);
+    ``plans`` are saved plans (``terraform show -json``), merged in by ``plan.merge_plans``."""
     modules = group_modules(files)
     root_values = {
         name: RootValue(
@@ -34,5 +47,44 @@ def link_terraform(
         for name, value in variables.items()
     }
     instantiated = instantiate_roots(modules, root_values)
-    stores = build_stores(instantiated.resources, instantiated.module_stores)
-    return TerraformLink(tuple(stores), (), tuple(instantiated.errors))
+    located = _unique_ids(
+        [(instance, build_store(instance)) for instance in instantiated.resources]
+        + [(call, build_module_store(call)) for call in instantiated.module_stores]
+    )
+    copies = build_copies(
+        [(i, store) for i, store in located if isinstance(i, ResourceInstance)],
+        modules,
+        [(i, store) for i, store in located if isinstance(i, RegistryModuleInstance)],
+    )
+    merged = merge_plans(copies.stores, copies.edges, tuple(plans), modules)
+    return TerraformLink(merged.stores, merged.edges, tuple(instantiated.errors))
+
+
+_Declaring = ResourceInstance | RegistryModuleInstance
+
+
+def _unique_ids(
+    located: list[tuple[_Declaring, Store | None]],
+) -> list[tuple[_Declaring, Store | None]]:
+    """Two root modules declaring one address: ``@<file>`` on each, before edges name them.
+
+    When the twins are declared in the same file (two roots calling one shared module under
+    the same name), the file cannot tell them apart, so the suffix is the root module's
+    directory instead: ``module.db.aws_db_instance.this@envs/prod``. The scan-wide pass in
+    ``residency_audit.link`` does the same for other sources, but copy edges must already
+    point at the final ids.
+    """
+    counts = Counter(store.id for _, store in located if store is not None)
+    files = Counter((store.id, store.file) for _, store in located if store is not None)
+
+    def suffixed(instance: _Declaring, store: Store) -> Store:
+        if counts[store.id] == 1:
+            return store
+        if files[(store.id, store.file)] == 1:
+            return replace(store, id=f"{store.id}@{store.file}")
+        return replace(store, id=f"{store.id}@{instance.scope.root or '.'}")
+
+    return [
+        (instance, suffixed(instance, store) if store is not None else store)
+        for instance, store in located
+    ]

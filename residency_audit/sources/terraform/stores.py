@@ -86,8 +86,8 @@ def _object_values(block: Block, path: AttrPath) -> list[_Found]:
 
 def build_store(instance: ResourceInstance) -> Store | None:
     rtype = resource_type(instance.type)
-    if rtype is None:
-        return None
+    if rtype is None or not rtype.is_store:
+        return None  # locator rows only place other stores (e.g. hcloud_server for a volume)
     block = instance.declared.block
     return Store(
         id=f"terraform:{instance.address}",
@@ -95,7 +95,7 @@ def build_store(instance: ResourceInstance) -> Store | None:
         source="terraform",
         file=instance.declared.file,
         line=block.line,
-        location=locate_resource(instance, rtype),
+        location=_prefixed(locate_resource(instance, rtype), instance.notes),
         name=_name(instance, rtype),
         labels=_labels(instance, rtype),
         resource_type=instance.type,
