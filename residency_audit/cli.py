@@ -116,6 +116,19 @@ def scan(
             "--fail-on", help="Lowest severity that fails the run with exit 1 (default: high)."
         ),
     ] = None,
+    var: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--var",
+            metavar="NAME=VALUE",
+            help="A Terraform root-module variable, as terraform -var (repeatable; wins over "
+            "tfvars and the config's variables).",
+        ),
+    ] = None,
+    var_file: Annotated[
+        list[Path] | None,
+        typer.Option("--var-file", help="A tfvars file, as terraform -var-file (repeatable)."),
+    ] = None,
     plan: Annotated[
         list[Path] | None,
         typer.Option(
@@ -133,7 +146,12 @@ def scan(
     to_terminal = output is None and sys.stdout.isatty()
     fmt = output_format or (OutputFormat.TABLE if to_terminal else OutputFormat.JSON)
     request = ScanRequest(
-        root=path, config_file=config, policies=tuple(policy or ()), plans=tuple(plan or ())
+        root=path,
+        config_file=config,
+        policies=tuple(policy or ()),
+        plans=tuple(plan or ()),
+        var_files=tuple(var_file or ()),
+        variables=tuple(var or ()),
     )
     try:
         outcome = run_scan(request)

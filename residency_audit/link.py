@@ -8,7 +8,7 @@ them gets the suffix ``@<file>`` as the contract prescribes.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from residency_audit.config import Config
@@ -20,6 +20,7 @@ from residency_audit.personal_data.labels import classify_labels
 from residency_audit.sources.kubernetes.copies import build_copy_edges
 from residency_audit.sources.kubernetes.parse import KubernetesFacts
 from residency_audit.sources.kubernetes.stores import ClusterPlacement, build_stores
+from residency_audit.sources.terraform.instance import RootValue
 from residency_audit.sources.terraform.link import link_terraform
 from residency_audit.sources.terraform.parse import TerraformFile
 from residency_audit.sources.terraform.plan import PlanFacts
@@ -46,14 +47,21 @@ def clusters_from_config(config: Config) -> tuple[ClusterPlacement, ...]:
     )
 
 
-def link(facts: Sequence[FileFacts], config: Config) -> Linked:
+def link(
+    facts: Sequence[FileFacts],
+    config: Config,
+    variables: Mapping[str, RootValue] | None = None,
+) -> Linked:
+    """``variables`` are ``--var-file``/``--var`` values for Terraform root modules."""
     terraform_files = [f for f in facts if isinstance(f, TerraformFile)]
     manifests = [f for f in facts if isinstance(f, KubernetesFacts)]
     variables_ref = SourceRef(
         config.file or ".residency-audit.yaml", config.line_of("variables"), "config variables:"
     )
     plans = [f for f in facts if isinstance(f, PlanFacts)]
-    terraform = link_terraform(terraform_files, config.model.variables, variables_ref, plans=plans)
+    terraform = link_terraform(
+        terraform_files, config.model.variables, variables_ref, plans=plans, overrides=variables
+    )
     clusters = clusters_from_config(config)
     kubernetes = build_stores(manifests, clusters, locate, labelled_personal=_labelled_personal)
     copies = build_copy_edges(manifests, kubernetes, clusters, locate, match_host)

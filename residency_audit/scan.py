@@ -14,11 +14,13 @@ from residency_audit.discovery import discover
 from residency_audit.facts import parse_all, parse_plans
 from residency_audit.hints import scan_hints
 from residency_audit.link import link
-from residency_audit.model import Finding, PolicyRef, ScanResult
+from residency_audit.model import Finding, PolicyRef, ScanError, ScanResult
 from residency_audit.policy.evaluate import evaluate
 from residency_audit.policy.load import DEFAULT_POLICY, load_policy
 from residency_audit.policy.model import Policy
+from residency_audit.sources.terraform.instance import RootValue
 from residency_audit.sources.terraform.plan import PlanFacts
+from residency_audit.sources.terraform.variables import cli_var_values, var_file_values
 from residency_audit.suppress import apply_suppressions
 
 
@@ -28,6 +30,8 @@ class ScanRequest:
     config_file: Path | None = None
     policies: tuple[str, ...] = ()  # from --policy; empty means "the config's, else default"
     plans: tuple[Path, ...] = ()  # from --plan: saved `terraform show -json` plans
+    var_files: tuple[Path, ...] = ()  # from --var-file, in command-line order
+    variables: tuple[str, ...] = ()  # from --var NAME=VALUE, in command-line order
 
 
 def load_policies(request: ScanRequest, config: Config) -> tuple[Policy, ...]:
@@ -56,13 +60,18 @@ def run_scan(request: ScanRequest) -> Scan:
     parsed = parse_all(root, discovered.files)
     known = {f.path for f in parsed.facts if isinstance(f, PlanFacts)}
     given = parse_plans(root, request.plans, known)
-    linked = link((*parsed.facts, *given.facts), config)
+    overrides, var_file_errors = command_line_variables(request, root)
+    linked = link((*parsed.facts, *given.facts), config, overrides)
     graph = classify(linked.stores, linked.edges, config)
     findings = evaluate(graph, policies)
     outcome = apply_suppressions(findings, config)
 
     stores = tuple(sorted(graph.stores.values(), key=lambda s: s.id))
-    errors = tuple(sorted({*discovered.errors, *parsed.errors, *given.errors, *linked.errors}))
+    errors = tuple(
+        sorted(
+            {*discovered.errors, *parsed.errors, *given.errors, *var_file_errors, *linked.errors}
+        )
+    )
     result = ScanResult(
         root=_display_root(root),
         tool_version=__version__,
@@ -76,6 +85,28 @@ def run_scan(request: ScanRequest) -> Scan:
         hints=(*outcome.hints, *scan_hints(stores, config, policies)),
     )
     return Scan(result, config, policies)
+
+
+def command_line_variables(
+    request: ScanRequest, root: Path
+) -> tuple[dict[str, RootValue], list[ScanError]]:
+    """``--var-file`` values, then ``--var`` values (later wins, as in Terraform)."""
+    values: dict[str, RootValue] = {}
+    errors: list[ScanError] = []
+    for path in request.var_files:
+        file_values, error = var_file_values(path, _display_path(path, root))
+        values.update(file_values)
+        if error is not None:
+            errors.append(error)
+    values.update(cli_var_values(request.variables))
+    return values, errors
+
+
+def _display_path(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def _finding_order(finding: Finding) -> tuple[int, str, str]:

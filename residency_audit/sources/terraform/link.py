@@ -33,9 +33,11 @@ def link_terraform(
     variables_ref: SourceRef,
     *,
     plans: Iterable[PlanFacts] = (),
+    overrides: Mapping[str, RootValue] | None = None,
 ) -> TerraformLink:
-    """``variables`` are values for root-module input variables (the config's, or --var);
-    ``plans`` are saved plans (``terraform show -json``), merged in by ``plan.merge_plans``."""
+    """``variables`` are the config's values for root-module input variables; ``overrides``
+    (``--var-file``/``--var``) win over them; ``plans`` are saved plans (``terraform show
+    -json``), merged in by ``plan.merge_plans``."""
     modules = group_modules(files)
     root_values = {
         name: RootValue(
@@ -46,6 +48,7 @@ def link_terraform(
         )
         for name, value in variables.items()
     }
+    root_values.update(overrides or {})
     instantiated = instantiate_roots(modules, root_values)
     located = _unique_ids(
         [(instance, build_store(instance)) for instance in instantiated.resources]
