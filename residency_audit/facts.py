@@ -7,10 +7,14 @@ binary, oversized or malformed files become error records and the rest goes on.
 
 from __future__ import annotations
 
+import multiprocessing
+import sys
 from collections.abc import Collection, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from residency_audit.cache import FactsCache, content_key
 from residency_audit.discovery import DiscoveredFile, FileKind
 from residency_audit.model import ScanError
 from residency_audit.sources.kubernetes.parse import (
@@ -72,42 +76,101 @@ def parse_file(file: DiscoveredFile, data: bytes) -> tuple[FileFacts | None, tup
     return None, ()  # Python sources are analysed by the Python issue's parser
 
 
-def parse_all(root: Path, files: Sequence[DiscoveredFile]) -> ParsedFacts:
-    facts: list[FileFacts] = []
-    errors: list[ScanError] = []
+@dataclass(frozen=True)
+class ParseOptions:
+    """How the per-file stage runs: worker processes and the content-hash cache."""
+
+    jobs: int = 1
+    cache: FactsCache | None = None
+
+
+# Below this many files to parse, starting worker processes costs more than it saves.
+MIN_FILES_FOR_POOL = 24
+
+_Parsed = tuple[FileFacts | None, tuple[ScanError, ...]]
+
+
+def _parse_job(job: tuple[DiscoveredFile, bytes]) -> _Parsed:
+    """Top-level so worker processes can import it; never raises for any file content."""
+    return parse_file(*job)
+
+
+def _parse_many(jobs: list[tuple[DiscoveredFile, bytes]], workers: int) -> list[_Parsed]:
+    if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
+        return [_parse_job(job) for job in jobs]
+    chunk = max(1, len(jobs) // (workers * 8))
+    context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        return list(pool.map(_parse_job, jobs, chunksize=chunk))
+
+
+def _read(root: Path, file: DiscoveredFile) -> bytes | ScanError:
+    full = root / file.path
+    try:
+        size = full.stat().st_size
+        if size > MAX_FILE_BYTES:
+            message = f"file too large ({size} bytes > {MAX_FILE_BYTES}); not scanned"
+            return ScanError(file.path, None, message)
+        return full.read_bytes()
+    except OSError as exc:
+        return ScanError(file.path, None, f"cannot read: {exc.strerror or exc}")
+
+
+def parse_all(
+    root: Path, files: Sequence[DiscoveredFile], options: ParseOptions | None = None
+) -> ParsedFacts:
+    """Facts of every relevant file, in discovery order whatever the worker count.
+
+    Files are read here (cheap); each one's facts come from the cache when its content was
+    parsed before, else from a worker. Results are merged in discovery order, so the report
+    is byte-identical for any ``--jobs``.
+    """
+    options = options or ParseOptions()
+    slots: list[_Parsed | ScanError | None] = []
+    pending: list[tuple[int, str, tuple[DiscoveredFile, bytes]]] = []
     scanned = 0
+    plans: list[tuple[int, DiscoveredFile]] = []
     for file in files:
         if file.kind is FileKind.JSON:
-            plan, plan_errors = read_plan(file.path, root / file.path, sniff=True)
-            if plan is not None or plan_errors:
-                scanned += 1
-            if plan is not None:
-                facts.append(plan)
-            errors.extend(plan_errors)
+            plans.append((len(slots), file))
+            slots.append(None)
             continue
         if file.kind not in RELEVANT_KINDS:
             continue
         scanned += 1
-        full = root / file.path
-        try:
-            size = full.stat().st_size
-            if size > MAX_FILE_BYTES:
-                errors.append(
-                    ScanError(
-                        file.path,
-                        None,
-                        f"file too large ({size} bytes > {MAX_FILE_BYTES}); not scanned",
-                    )
-                )
-                continue
-            data = full.read_bytes()
-        except OSError as exc:
-            errors.append(ScanError(file.path, None, f"cannot read: {exc.strerror or exc}"))
+        data = _read(root, file)
+        if isinstance(data, ScanError):
+            slots.append(data)
             continue
-        parsed, file_errors = parse_file(file, data)
-        errors.extend(file_errors)
-        if parsed is not None:
-            facts.append(parsed)
+        key = content_key(file.path, file.kind.value, data)
+        cached = options.cache.get(key) if options.cache else None
+        if cached is not None:
+            slots.append(cached)  # type: ignore[arg-type]
+            continue
+        pending.append((len(slots), key, (file, data)))
+        slots.append(None)
+
+    results = _parse_many([job for _, _, job in pending], options.jobs)
+    for (index, key, _), result in zip(pending, results, strict=True):
+        slots[index] = result
+        if options.cache is not None:
+            options.cache.put(key, result)
+    for index, file in plans:
+        plan, plan_errors = read_plan(file.path, root / file.path, sniff=True)
+        if plan is not None or plan_errors:
+            scanned += 1
+        slots[index] = (plan, plan_errors)
+
+    facts: list[FileFacts] = []
+    errors: list[ScanError] = []
+    for slot in slots:
+        if isinstance(slot, ScanError):
+            errors.append(slot)
+        elif slot is not None:
+            parsed, file_errors = slot
+            errors.extend(file_errors)
+            if parsed is not None:
+                facts.append(parsed)
     return ParsedFacts(tuple(facts), tuple(errors), scanned)
 
 

@@ -2,7 +2,10 @@
 
 Store ids must be unique in a report. Where two declarations get the same natural id (two
 root modules declaring the same address, one manifest deployed to two clusters), each of
-them gets the suffix ``@<file>`` as the contract prescribes.
+them gets the suffix ``@<file>`` as the contract prescribes. Where the file does not tell
+them apart either, each source suffixes its own ids before drawing edges: Terraform with the
+root module's directory, Kubernetes with the directory of the root kustomization (the
+overlay) that deploys the copy: ``k8s:StatefulSet/shop/users-db@deploy/overlays/eu``.
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from residency_audit.geo.endpoints import match_host
 from residency_audit.geo.regions import locate
 from residency_audit.model import Edge, ScanError, SourceRef, Store
 from residency_audit.personal_data.labels import classify_labels
-from residency_audit.sources.kubernetes.copies import build_copy_edges
+from residency_audit.sources.kubernetes.copies import build_copy_edges, link_declared_targets
+from residency_audit.sources.kubernetes.external import WorkloadWrite, link_external
 from residency_audit.sources.kubernetes.parse import KubernetesFacts
 from residency_audit.sources.kubernetes.stores import ClusterPlacement, build_stores
 from residency_audit.sources.terraform.instance import RootValue
@@ -31,6 +35,13 @@ class Linked:
     stores: tuple[Store, ...]
     edges: tuple[Edge, ...]
     errors: tuple[ScanError, ...]
+    # Managed stores known only from a workload's connection string (``code:<scheme>://``).
+    # They are not infrastructure declarations: when code names the same store, the code's
+    # store (same id, the call as its declaration) replaces the one here, keeping the edges.
+    connection_stores: tuple[Store, ...] = ()
+    # Workloads' writes to managed stores, with the workloads' labels: see
+    # ``sources.kubernetes.personal.apply_workload_labels`` (run after classify).
+    workload_writes: tuple[WorkloadWrite, ...] = ()
 
 
 def clusters_from_config(config: Config) -> tuple[ClusterPlacement, ...]:
@@ -64,10 +75,13 @@ def link(
     )
     clusters = clusters_from_config(config)
     kubernetes = build_stores(manifests, clusters, locate, labelled_personal=_labelled_personal)
-    copies = build_copy_edges(manifests, kubernetes, clusters, locate, match_host)
+    copies = link_declared_targets(
+        build_copy_edges(manifests, kubernetes, clusters, locate, match_host), terraform.stores
+    )
+    external = link_external(manifests, terraform.stores, locate, match_host)
     stores = unique_ids([*terraform.stores, *kubernetes, *copies.targets])
-    edges = (*terraform.edges, *copies.edges)
-    return Linked(tuple(stores), edges, terraform.errors)
+    edges = (*terraform.edges, *copies.edges, *external.edges)
+    return Linked(tuple(stores), edges, terraform.errors, external.stores, external.writers)
 
 
 def _labelled_personal(labels: tuple[tuple[str, str], ...]) -> bool:
@@ -77,11 +91,15 @@ def _labelled_personal(labels: tuple[tuple[str, str], ...]) -> bool:
 
 def unique_ids(stores: Iterable[Store]) -> list[Store]:
     """``@<file>`` on ids two declarations share; should the file not tell them apart either,
-    a counter follows (``#2``), so no store ever silently replaces another in the graph."""
+    a counter follows (``#2``), so no store ever silently replaces another in the graph.
+    An id its source already suffixed with its file (two identical manifests in one file)
+    goes straight to the counter."""
     stores = list(stores)
     counts = Counter(store.id for store in stores)
     renamed = [
-        replace(store, id=f"{store.id}@{store.file}") if counts[store.id] > 1 else store
+        replace(store, id=f"{store.id}@{store.file}")
+        if counts[store.id] > 1 and not store.id.endswith(f"@{store.file}")
+        else store
         for store in stores
     ]
     seen: Counter[str] = Counter()

@@ -4,20 +4,26 @@ suppress. Rendering is the caller's business (see ``cli.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from residency_audit import __version__
+from residency_audit.baseline import Baseline, load_baseline
+from residency_audit.cache import FactsCache
 from residency_audit.classify import classify
 from residency_audit.config import Config, ConfigError, load_config
 from residency_audit.discovery import discover
-from residency_audit.facts import parse_all, parse_plans
+from residency_audit.facts import ParseOptions, parse_all, parse_plans
 from residency_audit.hints import scan_hints
 from residency_audit.link import link
 from residency_audit.model import Finding, PolicyRef, ScanError, ScanResult
 from residency_audit.policy.evaluate import evaluate
 from residency_audit.policy.load import DEFAULT_POLICY, load_policy
 from residency_audit.policy.model import Policy
+from residency_audit.progress import NoProgress, ScanProgress
+from residency_audit.sources.kubernetes.personal import apply_workload_labels
+from residency_audit.sources.kubernetes.templates import parse_stdin, template_hints
 from residency_audit.sources.terraform.instance import RootValue
 from residency_audit.sources.terraform.plan import PlanFacts
 from residency_audit.sources.terraform.variables import cli_var_values, var_file_values
@@ -32,6 +38,10 @@ class ScanRequest:
     plans: tuple[Path, ...] = ()  # from --plan: saved `terraform show -json` plans
     var_files: tuple[Path, ...] = ()  # from --var-file, in command-line order
     variables: tuple[str, ...] = ()  # from --var NAME=VALUE, in command-line order
+    baseline: Path | None = None  # from --baseline: findings it lists are suppressed
+    jobs: int = 1  # worker processes for the per-file parse stage
+    cache_dir: Path | None = None  # None: no cache (--no-cache)
+    k8s_stdin: bytes | None = None  # from --k8s-stdin: rendered manifests, read as "<stdin>"
 
 
 def load_policies(request: ScanRequest, config: Config) -> tuple[Policy, ...]:
@@ -49,27 +59,41 @@ class Scan:
     policies: tuple[Policy, ...]
 
 
-def run_scan(request: ScanRequest) -> Scan:
+def run_scan(request: ScanRequest, progress: ScanProgress | None = None) -> Scan:
+    progress = progress or NoProgress()
     root = request.root
     if not root.is_dir():
         raise ConfigError(str(root), None, "PATH is not a readable directory")
     config = load_config(root, request.config_file)
     policies = load_policies(request, config)
+    baseline = _baseline(request)
 
+    progress.stage("discovering files")
     discovered = discover(root, config.model.exclude)
-    parsed = parse_all(root, discovered.files)
+    progress.stage(f"parsing {len(discovered.files)} files")
+    cache = FactsCache(request.cache_dir) if request.cache_dir is not None else None
+    parsed = parse_all(root, discovered.files, ParseOptions(jobs=request.jobs, cache=cache))
     known = {f.path for f in parsed.facts if isinstance(f, PlanFacts)}
     given = parse_plans(root, request.plans, known)
+    piped = () if request.k8s_stdin is None else (parse_stdin(request.k8s_stdin),)
     overrides, var_file_errors = command_line_variables(request, root)
-    linked = link((*parsed.facts, *given.facts), config, overrides)
-    graph = classify(linked.stores, linked.edges, config)
+    progress.stage("linking")
+    linked = link((*parsed.facts, *given.facts, *piped), config, overrides)
+    progress.stage("classifying personal data")
+    graph = classify((*linked.stores, *linked.connection_stores), linked.edges, config)
+    graph = apply_workload_labels(graph, linked.workload_writes, config)
+    progress.stage("evaluating policies")
     findings = evaluate(graph, policies)
-    outcome = apply_suppressions(findings, config)
+    progress.stage("applying suppressions")
+    outcome = apply_suppressions(
+        findings, config, read_source=source_reader(root), baseline=baseline
+    )
 
     stores = tuple(sorted(graph.stores.values(), key=lambda s: s.id))
     errors = tuple(
         sorted(
             {*discovered.errors, *parsed.errors, *given.errors, *var_file_errors, *linked.errors}
+            | {error for facts in piped for error in facts.errors}
         )
     )
     result = ScanResult(
@@ -81,10 +105,36 @@ def run_scan(request: ScanRequest) -> Scan:
         findings=tuple(sorted(outcome.findings, key=_finding_order)),
         suppressed=outcome.suppressed,
         errors=errors,
-        files_scanned=parsed.files_scanned + given.files_scanned,
-        hints=(*outcome.hints, *scan_hints(stores, config, policies)),
+        files_scanned=parsed.files_scanned + given.files_scanned + len(piped),
+        hints=(
+            *outcome.hints,
+            *scan_hints(stores, config, policies),
+            *template_hints((*parsed.facts, *piped)),
+        ),
     )
     return Scan(result, config, policies)
+
+
+def _baseline(request: ScanRequest) -> Baseline | None:
+    if request.baseline is None:
+        return None
+    return load_baseline(request.baseline, _display_path(request.baseline, request.root))
+
+
+def source_reader(root: Path) -> Callable[[str], str | None]:
+    """Reads a scanned file again by its report path, for inline suppression comments.
+
+    Only files with findings are read (a handful), so this costs less than carrying every
+    file's comments through the parse stage.
+    """
+
+    def read(path: str) -> str | None:
+        try:
+            return (root / path).read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError, ValueError):
+            return None
+
+    return read
 
 
 def command_line_variables(

@@ -17,8 +17,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from residency_audit.datafiles import load_yaml
 from residency_audit.geo.regions import PROVIDERS, lookup_region
 
 __all__ = ["EndpointMatch", "EndpointRule", "endpoint_rules", "host_of", "hosts_of", "match_host"]
@@ -94,7 +93,7 @@ def _rule(entry: dict[str, Any], macros: dict[str, str]) -> EndpointRule:
 def endpoint_rules() -> tuple[EndpointRule, ...]:
     """Every row of the host table, in match order."""
     text = resources.files("residency_audit.geo").joinpath("data", "endpoints.yaml")
-    doc = yaml.safe_load(text.read_text("utf-8"))
+    doc = load_yaml(text.read_text("utf-8"))
     macros = {str(k): str(v) for k, v in doc["macros"].items()}
     return tuple(_rule(entry, macros) for entry in doc["endpoints"])
 

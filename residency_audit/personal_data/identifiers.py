@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-import yaml
+from residency_audit.datafiles import load_yaml
 
 _PACKAGE = "residency_audit.personal_data"
 
@@ -270,7 +270,7 @@ def subject_markers() -> tuple[SubjectMarker, ...]:
             pattern=str(row["pattern"]),
             note=str(row["note"]),
         )
-        for row in yaml.safe_load(text)["markers"]
+        for row in load_yaml(text)["markers"]
     )
     for marker in markers:
         if marker.context not in MARKER_CONTEXTS or marker.strength not in MARKER_STRENGTHS:

@@ -16,8 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from residency_audit.datafiles import load_yaml
 from residency_audit.model import SourceRef
 from residency_audit.personal_data.lexicon import match_field, tokenise
 from residency_audit.personal_data.taxonomy import category as taxonomy_category
@@ -307,7 +306,7 @@ def _compact(text: object) -> str:
 @cache
 def _table() -> _LabelTable:
     text = resources.files(_PACKAGE).joinpath("data/labels.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml(text)
     keys: dict[str, tuple[str, tuple[str, ...]]] = {}
 
     def add_key(raw: object, kind: str, implied: tuple[str, ...] = ()) -> None:

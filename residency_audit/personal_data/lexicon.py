@@ -17,8 +17,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import Any
 
-import yaml
-
+from residency_audit.datafiles import load_yaml
 from residency_audit.personal_data.taxonomy import category as taxonomy_category
 
 _PACKAGE = "residency_audit.personal_data"
@@ -231,7 +230,7 @@ class _Matcher:
 
 def _read(name: str) -> Any:
     text = resources.files(_PACKAGE).joinpath(f"data/{name}").read_text("utf-8")
-    return yaml.safe_load(text)
+    return load_yaml(text)
 
 
 def _words(values: Iterable[Any]) -> frozenset[str]:

@@ -13,7 +13,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import yaml
+from residency_audit.datafiles import load_yaml
 
 _PACKAGE = "residency_audit.personal_data"
 
@@ -61,7 +61,7 @@ def category(name: str) -> Category | None:
 @cache
 def _table() -> tuple[tuple[Category, ...], dict[str, Category]]:
     text = resources.files(_PACKAGE).joinpath("data/categories.yaml").read_text("utf-8")
-    rows = yaml.safe_load(text)["categories"]
+    rows = load_yaml(text)["categories"]
     categories = tuple(sorted((_row(row) for row in rows), key=lambda c: c.name))
     index: dict[str, Category] = {}
     for cat in categories:

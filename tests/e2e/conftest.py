@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -14,6 +16,9 @@ import jsonschema
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
+
+# The CLI caches parsed files under the user's cache directory; tests use their own.
+os.environ.setdefault("RESIDENCY_AUDIT_CACHE_DIR", tempfile.mkdtemp(prefix="ra-test-cache-"))
 FIXTURES = REPO / "fixtures"
 
 

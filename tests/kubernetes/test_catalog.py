@@ -1,17 +1,25 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from residency_audit.geo.endpoints import endpoint_rules
 from residency_audit.geo.regions import PROVIDERS
 from residency_audit.sources.kubernetes.catalog import (
     STORE_KINDS,
+    connection_scheme,
+    connection_schemes,
     image_patterns,
     image_repository,
+    managed_service,
+    managed_services,
     match_image,
     node_label,
     node_labels,
     operator_kind,
     operator_kinds,
+    scheme_of_env_name,
     storage_driver,
     storage_drivers,
 )
@@ -148,3 +156,74 @@ def test_store_kinds_are_the_terraform_vocabulary() -> None:
     from residency_audit.sources.terraform.catalog import store_kinds
 
     assert set(STORE_KINDS) <= set(store_kinds())
+
+
+def test_every_connection_scheme_row_is_well_formed() -> None:
+    rows = connection_schemes()
+    schemes = {row.scheme: row for row in rows.values()}
+    assert len(schemes) >= 10
+    for spelling, row in rows.items():
+        assert spelling in (row.scheme, *row.spellings), row
+        assert spelling == spelling.lower() and "+" not in spelling, row
+        assert row.store_kind in STORE_KINDS, row
+        assert all(token == token.upper() and "_" not in token for token in row.env_tokens), row
+    tokens = [token for row in schemes.values() for token in row.env_tokens]
+    assert len(tokens) == len(set(tokens))
+
+
+def _endpoint_services() -> set[str]:
+    """Every service geo/data/endpoints.yaml can report, including `service` groups."""
+    services: set[str] = set()
+    for rule in endpoint_rules():
+        services.add(rule.service)
+        group = re.search(r"\(\?P<service>([a-z|-]+)\)", rule.pattern)
+        if group is not None:
+            services.update(group[1].split("|"))
+    return services
+
+
+def test_every_managed_service_row_is_an_endpoint_service_with_a_known_scheme() -> None:
+    rows = managed_services()
+    assert len(rows) >= 20
+    known = _endpoint_services()
+    for service, row in rows.items():
+        assert service == row.service and service in known, row
+        assert row.scheme is None or connection_scheme(row.scheme) is not None, row
+        assert row.store_kind is None or row.store_kind in STORE_KINDS, row
+    # Object storage, queues and APIs are never taken for databases.
+    for service in ("s3", "object-storage", "sqs", "api", "logs", "cloudfront"):
+        assert managed_service(service) is None
+
+
+@pytest.mark.parametrize(
+    ("spelling", "scheme"),
+    [
+        ("postgres", "postgresql"),
+        ("postgresql+asyncpg", "postgresql"),
+        ("mongodb+srv", "mongodb"),
+        ("MariaDB", "mysql"),
+        ("rediss", "redis"),
+        ("sqlserver", "mssql"),
+        ("amqp", None),
+        ("https", None),
+    ],
+)
+def test_connection_scheme_spellings(spelling: str, scheme: str | None) -> None:
+    found = connection_scheme(spelling)
+    assert (found.scheme if found else None) == scheme
+
+
+@pytest.mark.parametrize(
+    ("name", "scheme"),
+    [
+        ("PG_HOST", "postgresql"),
+        ("POSTGRES_SERVER", "postgresql"),
+        ("MYSQL_ADDR", "mysql"),
+        ("orders.redis.endpoint", "redis"),
+        ("DB_HOST", None),
+        ("PG_TO_MYSQL_HOST", None),  # two engines named: neither is taken
+    ],
+)
+def test_scheme_from_a_variable_name(name: str, scheme: str | None) -> None:
+    found = scheme_of_env_name(name)
+    assert (found.scheme if found else None) == scheme

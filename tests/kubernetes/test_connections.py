@@ -23,6 +23,7 @@ APP = "deploy/ru/orders-api.yaml"
 
 
 def test_env_of_a_workload_resolves_secrets_and_config_maps(tree: Tree) -> None:
+    env_from = SourceRef(APP, 43, "Deployment orders-api envFrom ConfigMap orders-api-config")
     bindings = [b for b in env_bindings(tree("k8s-shop")) if b.workload_id == API]
     assert bindings == [
         EnvBinding(
@@ -31,6 +32,7 @@ def test_env_of_a_workload_resolves_secrets_and_config_maps(tree: Tree) -> None:
             "REDIS_URL",
             "redis://orders-cache.orders.svc.cluster.local:6379/0",
             SourceRef(APP, 7, "ConfigMap orders-api-config key REDIS_URL"),
+            env_from,
         ),
         EnvBinding(
             API,
@@ -38,6 +40,7 @@ def test_env_of_a_workload_resolves_secrets_and_config_maps(tree: Tree) -> None:
             "S3_BUCKET",
             "acme-orders-invoices",
             SourceRef(APP, 8, "ConfigMap orders-api-config key S3_BUCKET"),
+            env_from,
         ),
         EnvBinding(
             API,
@@ -45,6 +48,7 @@ def test_env_of_a_workload_resolves_secrets_and_config_maps(tree: Tree) -> None:
             "AWS_S3_ENDPOINT_URL",
             "https://storage.yandexcloud.net",
             SourceRef(APP, 9, "ConfigMap orders-api-config key AWS_S3_ENDPOINT_URL"),
+            env_from,
         ),
         EnvBinding(
             API,
@@ -52,6 +56,7 @@ def test_env_of_a_workload_resolves_secrets_and_config_maps(tree: Tree) -> None:
             "LOG_LEVEL",
             "info",
             SourceRef(APP, 10, "ConfigMap orders-api-config key LOG_LEVEL"),
+            env_from,
         ),
         EnvBinding(
             API,
@@ -59,6 +64,7 @@ def test_env_of_a_workload_resolves_secrets_and_config_maps(tree: Tree) -> None:
             "DATABASE_URL",
             "postgresql://orders:***@orders-pg-rw.orders.svc:5432/orders",
             SourceRef(APP, 20, "Secret orders-api-db key DATABASE_URL"),
+            SourceRef(APP, 46, "Deployment orders-api env DATABASE_URL"),
         ),
         EnvBinding(
             API,
@@ -66,9 +72,15 @@ def test_env_of_a_workload_resolves_secrets_and_config_maps(tree: Tree) -> None:
             "AWS_REGION",
             "ru-central1",
             SourceRef(APP, 51, "Deployment orders-api env AWS_REGION"),
+            SourceRef(APP, 51, "Deployment orders-api env AWS_REGION"),
         ),
         EnvBinding(
-            API, "api", "POD_NAME", None, SourceRef(APP, 53, "Deployment orders-api env POD_NAME")
+            API,
+            "api",
+            "POD_NAME",
+            None,
+            SourceRef(APP, 53, "Deployment orders-api env POD_NAME"),
+            SourceRef(APP, 53, "Deployment orders-api env POD_NAME"),
         ),
     ]
 

@@ -3,9 +3,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from residency_audit.model import Edge, EdgeKind, Location, LocationStatus, SourceRef
+import pytest
+
+from residency_audit.model import Edge, EdgeKind, Location, LocationStatus, SourceRef, Store
 from residency_audit.sources.kubernetes.clusters import ClusterPlacement
-from residency_audit.sources.kubernetes.copies import CopyGraph, build_copy_edges
+from residency_audit.sources.kubernetes.copies import (
+    CopyGraph,
+    build_copy_edges,
+    link_declared_targets,
+)
 from residency_audit.sources.kubernetes.facts import CopyTarget, KubernetesFacts
 from residency_audit.sources.kubernetes.parse import parse_manifests
 from residency_audit.sources.kubernetes.stores import build_stores
@@ -221,3 +227,127 @@ spec:
             provider="aws",
         ),
     )
+
+
+PRIMARY_RU = """\
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {name: ledger-pg, namespace: fin}
+spec:
+  instances: 3
+  backup:
+    barmanObjectStore:
+      destinationPath: s3://ledger-wal/
+      endpointURL: https://storage.yandexcloud.net
+"""
+
+
+def _replica(
+    external: str, enabled: str = "replica:\n    enabled: true\n    source: ledger"
+) -> str:
+    return f"""\
+apiVersion: postgresql.cnpg.io/v1
+kind: Cluster
+metadata: {{name: ledger-pg-dr, namespace: fin}}
+spec:
+  instances: 1
+  {enabled}
+  externalClusters:
+    - name: ledger
+{external}"""
+
+
+def _replica_graph(replica: str, locate: Locate) -> CopyGraph:
+    facts = [
+        parse_manifests("deploy/ru/ledger.yaml", PRIMARY_RU.encode()),
+        parse_manifests("deploy/eu/ledger-dr.yaml", replica.encode()),
+    ]
+    stores = build_stores(facts, CLUSTERS, locate)
+    return build_copy_edges(facts, stores, CLUSTERS, locate, match_host)
+
+
+def test_replica_cluster_streaming_from_the_primary_service(locate: Locate) -> None:
+    replica = _replica(
+        "      connectionParameters:\n"
+        "        host: ledger-pg-rw.fin.svc\n"
+        "        user: streaming_replica\n"
+    )
+    graph = _replica_graph(replica, locate)
+    assert [e for e in graph.edges if e.kind is EdgeKind.REPLICA] == [
+        Edge(
+            "k8s:Cluster/fin/ledger-pg",
+            "k8s:Cluster/fin/ledger-pg-dr",
+            EdgeKind.REPLICA,
+            "deploy/eu/ledger-dr.yaml",
+            8,
+            "Cluster ledger-pg-dr: spec.replica.source ledger makes it a replica of "
+            "k8s:Cluster/fin/ledger-pg",
+        )
+    ]
+
+
+def test_replica_cluster_fed_from_the_archive_alone(locate: Locate) -> None:
+    replica = _replica(
+        "      barmanObjectStore:\n"
+        "        destinationPath: s3://ledger-wal/\n"
+        "        endpointURL: https://storage.yandexcloud.net\n"
+    )
+    graph = _replica_graph(replica, locate)
+    # The entry's name matches no cluster: the archive (the primary's backup) is the origin.
+    assert [(e.source, e.target, e.kind) for e in graph.edges] == [
+        ("code:s3://ledger-wal", "k8s:Cluster/fin/ledger-pg-dr", EdgeKind.REPLICA),
+        ("k8s:Cluster/fin/ledger-pg", "code:s3://ledger-wal", EdgeKind.BACKUP),
+    ]
+
+
+def test_a_host_outside_the_cluster_names_no_store(locate: Locate) -> None:
+    replica = _replica("      connectionParameters:\n        host: pg.ru.acme.example\n")
+    assert _replica_graph(replica, locate).edges[0].kind is EdgeKind.BACKUP
+    assert len(_replica_graph(replica, locate).edges) == 1
+
+
+@pytest.mark.parametrize(
+    "replica_block",
+    [
+        "replica:\n    enabled: false\n    source: ledger",
+        # Distributed topology: this cluster is the primary itself.
+        "replica:\n    primary: ledger-pg-dr\n    source: ledger",
+    ],
+)
+def test_a_cluster_that_is_not_a_replica(replica_block: str, locate: Locate) -> None:
+    replica = _replica(
+        "      connectionParameters:\n        host: ledger-pg-rw.fin.svc\n", replica_block
+    )
+    assert [e.kind for e in _replica_graph(replica, locate).edges] == [EdgeKind.BACKUP]
+
+
+def test_distributed_topology_replica_follows_its_primary(locate: Locate) -> None:
+    replica = _replica(
+        "      connectionParameters:\n        host: ledger-pg-rw.fin.svc\n",
+        "replica:\n    primary: ledger-pg\n    source: ledger",
+    )
+    assert EdgeKind.REPLICA in [e.kind for e in _replica_graph(replica, locate).edges]
+
+
+def _bucket(name: str, provider: str) -> Store:
+    location = Location(LocationStatus.RESOLVED, provider, "eu-west-1", ("IE",))
+    return Store(
+        f"terraform:aws_s3_bucket.{name}", "object_storage", "terraform", "s3.tf", 4, location, name
+    )
+
+
+def test_a_bucket_terraform_declares_replaces_the_manifests_stand_in(
+    tree: Tree, locate: Locate
+) -> None:
+    facts = tree("k8s-shop")
+    stores = build_stores(facts, CLUSTERS, locate)
+    graph = build_copy_edges(facts, stores, CLUSTERS, locate, match_host)
+    declared = [_bucket("acme-orders-pg-backups", "aws"), _bucket("acme-cluster-backups", "aws")]
+    linked = link_declared_targets(graph, declared)
+    # The Velero bucket is on Yandex's endpoint: an AWS bucket of that name is another one.
+    assert [t.id for t in linked.targets] == ["code:s3://acme-cluster-backups"]
+    assert [(e.source, e.target) for e in linked.edges] == [
+        ("k8s:Cluster/orders/orders-pg", "code:s3://acme-cluster-backups"),
+        ("k8s:Cluster/orders/orders-pg", "terraform:aws_s3_bucket.acme-orders-pg-backups"),
+        ("k8s:StatefulSet/profiles/profiles-mongo", "code:s3://acme-cluster-backups"),
+    ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from residency_audit.sources.kubernetes.facts import CopyTarget
+from residency_audit.sources.kubernetes.facts import CopyTarget, ReplicaSource
 from residency_audit.sources.kubernetes.yamltree import YMap, YScalar, child, items, mapping, text
 
 # Velero object-store plugins, by the name BackupStorageLocation.spec.provider uses.
@@ -67,6 +67,52 @@ def _cnpg_cluster(spec: YMap) -> tuple[CopyTarget, ...]:
                 )
             )
     return tuple(targets)
+
+
+def replica_sources(
+    group: str, kind: str, name: str | None, spec: YMap | None
+) -> tuple[ReplicaSource, ...]:
+    """The cluster a CloudNativePG replica cluster follows, with what its
+    ``externalClusters`` entry says about where that cluster is.
+
+    A cluster is a replica when ``spec.replica.enabled`` is true, or (distributed topology)
+    when ``spec.replica.primary`` names another cluster; the followed one is
+    ``spec.replica.source``.
+    """
+    if (group, kind) != ("postgresql.cnpg.io", "Cluster"):
+        return ()
+    replica = mapping(spec, "replica")
+    source = child(replica, "source")
+    if replica is None or not isinstance(source, YScalar) or not source.value:
+        return ()
+    enabled = (text(replica, "enabled") or "").lower()
+    primary = text(replica, "primary")
+    if enabled in ("false", "no", "off") or (
+        enabled not in ("true", "yes", "on") and (primary is None or primary == name)
+    ):
+        return ()
+    entry = next(
+        (
+            item
+            for item in items(spec, "externalClusters")
+            if isinstance(item, YMap) and text(item, "name") == source.value
+        ),
+        None,
+    )
+    host = child(entry, "connectionParameters", "host")
+    has_host = isinstance(host, YScalar) and bool(host.value)
+    return (
+        ReplicaSource(
+            source.value,
+            source.line,
+            "spec.replica.source",
+            host=host.value if isinstance(host, YScalar) and has_host else None,
+            host_line=host.line if isinstance(host, YScalar) and has_host else None,
+            archive=_barman(
+                mapping(entry, "barmanObjectStore"), "spec.externalClusters[].barmanObjectStore"
+            ),
+        ),
+    )
 
 
 def _barman(store: YMap | None, field: str) -> CopyTarget | None:

@@ -76,6 +76,23 @@ class NodeLabel:
         return key.startswith(self.key) if self.prefix else key == self.key
 
 
+@dataclass(frozen=True)
+class ConnectionScheme:
+    scheme: str
+    store_kind: str
+    with_database: bool
+    spellings: tuple[str, ...]
+    env_tokens: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ManagedService:
+    service: str
+    scheme: str | None
+    store_kind: str | None
+    identifier_host: bool
+
+
 def _rows(name: str) -> Iterator[dict[str, str]]:
     """Rows of a shipped CSV; lines starting with '#' document the table."""
     text = (
@@ -138,6 +155,64 @@ def node_labels() -> tuple[NodeLabel, ...]:
             NodeLabel(row["key"], row["match"] == "prefix", row["level"], row["provider"] or None)
         )
     return tuple(labels)
+
+
+@cache
+def connection_schemes() -> dict[str, ConnectionScheme]:
+    """By every spelling (``postgres``, ``postgresql``) and by the scheme itself."""
+    table: dict[str, ConnectionScheme] = {}
+    for row in _rows("connection_schemes.csv"):
+        if row["with_database"] not in ("yes", "no"):
+            raise ValueError(f"connection_schemes.csv: bad with_database for {row['scheme']!r}")
+        entry = ConnectionScheme(
+            row["scheme"],
+            _check_kind("connection_schemes.csv", row["store_kind"]),
+            row["with_database"] == "yes",
+            tuple(row["spellings"].split()),
+            tuple(row["env_tokens"].split()),
+        )
+        for spelling in {entry.scheme, *entry.spellings}:
+            if spelling in table:
+                raise ValueError(f"connection_schemes.csv: {spelling!r} is listed twice")
+            table[spelling] = entry
+    return table
+
+
+@cache
+def managed_services() -> dict[str, ManagedService]:
+    table: dict[str, ManagedService] = {}
+    for row in _rows("managed_services.csv"):
+        service = row["service"]
+        if service in table or row["identifier_host"] not in ("yes", "no"):
+            raise ValueError(f"managed_services.csv: bad or repeated row for {service!r}")
+        kind = row["store_kind"] or None
+        table[service] = ManagedService(
+            service,
+            row["scheme"] or None,
+            _check_kind("managed_services.csv", kind) if kind else None,
+            row["identifier_host"] == "yes",
+        )
+    return table
+
+
+def connection_scheme(spelling: str) -> ConnectionScheme | None:
+    """The store scheme a URL scheme means (``postgresql+asyncpg`` -> postgresql), if any."""
+    text = spelling.strip().lower()
+    table = connection_schemes()
+    return table.get(text) or table.get(text.split("+", 1)[0])
+
+
+def scheme_of_env_name(name: str) -> ConnectionScheme | None:
+    """The engine a variable's name points at (``PG_HOST`` -> postgresql), if exactly one."""
+    tokens = set(name.upper().replace("-", "_").replace(".", "_").split("_"))
+    found = {
+        row.scheme: row for row in connection_schemes().values() if tokens & set(row.env_tokens)
+    }
+    return next(iter(found.values())) if len(found) == 1 else None
+
+
+def managed_service(service: str) -> ManagedService | None:
+    return managed_services().get(service)
 
 
 def image_repository(image: str) -> str:

@@ -23,7 +23,8 @@ from residency_audit.sources.kubernetes.facts import (
     K8sObject,
     KubernetesFacts,
 )
-from residency_audit.sources.kubernetes.kustomize import DeployContext, deploy_contexts
+from residency_audit.sources.kubernetes.ids import ObjectIds, natural_id
+from residency_audit.sources.kubernetes.kustomize import DeployContext
 from residency_audit.sources.kubernetes.placement import ObjectIndex
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/?#@\s]*):[^@/?#\s]*@", re.I)
@@ -42,6 +43,7 @@ class EnvBinding:
     name: str
     value: str | None
     source: SourceRef
+    site: SourceRef | None = None  # the workload's env / envFrom entry that sets the variable
 
 
 @dataclass(frozen=True)
@@ -60,9 +62,8 @@ def mask_password(value: str) -> str:
 
 
 def object_id(obj: K8sObject, context: DeployContext | None = None) -> str:
-    context = context or DeployContext()
-    namespace = context.namespace(obj) or "default"
-    return f"k8s:{obj.kind}/{namespace}/{context.name(obj) or '(unnamed)'}"
+    """The natural id (no ``@`` suffix): ConfigMaps and Secrets are looked up by it."""
+    return natural_id(obj, context)
 
 
 def config_values(facts: Sequence[KubernetesFacts]) -> tuple[ConfigValue, ...]:
@@ -91,14 +92,14 @@ def env_bindings(facts: Sequence[KubernetesFacts]) -> tuple[EnvBinding, ...]:
     a migration job's ``DATABASE_URL`` names the same database)."""
     ordered = sorted(facts, key=lambda f: f.file)
     index = ObjectIndex(obj for f in ordered for obj in f.objects)
-    contexts = deploy_contexts(ordered)
+    ids = ObjectIds(ordered)
     bindings: dict[tuple[str, str, str], EnvBinding] = {}
     for file_facts in ordered:
-        for context in contexts.get(file_facts.file, ()):
+        for context in ids.contexts.get(file_facts.file, ()):
             for obj in file_facts.objects:
                 if obj.pod is None:
                     continue
-                workload = object_id(obj, context)
+                workload = ids.of(obj, context)
                 for container in obj.pod.containers:
                     for binding in _container_env(obj, workload, container, index):
                         key = (binding.workload_id, binding.container, binding.name)
@@ -117,18 +118,21 @@ def _container_env(
         source = index.find(kind, ref.ref_name, obj.file, namespace)
         if source is None:
             continue
+        site = SourceRef(obj.file, ref.line, f"{obj.kind} {obj.name} envFrom {kind} {ref.ref_name}")
         for item in source.config:
             config = _config_value(source, item)
             name = ref.prefix + item.key
-            found[name] = EnvBinding(workload, container.name, name, config.value, config.source)
+            found[name] = EnvBinding(
+                workload, container.name, name, config.value, config.source, site
+            )
     for var in container.env:
         where = SourceRef(obj.file, var.line, f"{obj.kind} {obj.name} env {var.name}")
         if var.ref_kind is None:
             literal = mask_password(var.value) if var.value is not None else None
-            found[var.name] = EnvBinding(workload, container.name, var.name, literal, where)
+            found[var.name] = EnvBinding(workload, container.name, var.name, literal, where, where)
             continue
         if var.ref_kind not in ("secret", "configmap") or not var.ref_name:
-            found[var.name] = EnvBinding(workload, container.name, var.name, None, where)
+            found[var.name] = EnvBinding(workload, container.name, var.name, None, where, where)
             continue
         kind = "Secret" if var.ref_kind == "secret" else "ConfigMap"
         source = index.find(kind, var.ref_name, obj.file, namespace)
@@ -140,10 +144,10 @@ def _container_env(
                 f"{obj.kind} {obj.name} env {var.name} from {kind} {var.ref_name} "
                 f"key {var.ref_key}, which is not in the repository",
             )
-            found[var.name] = EnvBinding(workload, container.name, var.name, None, missing)
+            found[var.name] = EnvBinding(workload, container.name, var.name, None, missing, where)
             continue
         resolved = _config_value(source, entry)
         found[var.name] = EnvBinding(
-            workload, container.name, var.name, resolved.value, resolved.source
+            workload, container.name, var.name, resolved.value, resolved.source, where
         )
     return list(found.values())

@@ -15,15 +15,20 @@ mapping there is no way to tell which stores it copies, and no edge is drawn.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from residency_audit.model import Edge, EdgeKind, Location, SourceRef, Store
 from residency_audit.sources.kubernetes.clusters import ClusterMap, ClusterPlacement
-from residency_audit.sources.kubernetes.connections import object_id
-from residency_audit.sources.kubernetes.facts import CopyTarget, K8sObject, KubernetesFacts
-from residency_audit.sources.kubernetes.kustomize import DeployContext, deploy_contexts
+from residency_audit.sources.kubernetes.facts import (
+    CopyTarget,
+    K8sObject,
+    KubernetesFacts,
+    ReplicaSource,
+)
+from residency_audit.sources.kubernetes.ids import ObjectIds
+from residency_audit.sources.kubernetes.kustomize import DeployContext
 from residency_audit.sources.kubernetes.placement import Locate
 
 
@@ -35,6 +40,9 @@ class HostMatch(Protocol):
 
     @property
     def region(self) -> str | None: ...
+
+    @property
+    def service(self) -> str: ...
 
     @property
     def pattern(self) -> str: ...
@@ -58,7 +66,7 @@ def build_copy_edges(
 ) -> CopyGraph:
     """Backup edges from ``stores`` (as :func:`build_stores` returned them) to their targets."""
     ordered = sorted(facts, key=lambda f: f.file)
-    contexts = deploy_contexts(ordered)
+    ids = ObjectIds(ordered)
     cluster_map = ClusterMap(clusters)
     by_id: dict[str, list[Store]] = {}
     for store in stores:
@@ -72,7 +80,7 @@ def build_copy_edges(
     edges: dict[Edge, None] = {}
     targets: dict[str, Store] = {}
     for file_facts in ordered:
-        for context in contexts.get(file_facts.file, ()):
+        for context in ids.contexts.get(file_facts.file, ()):
             for obj in file_facts.objects:
                 for target in obj.copy_targets:
                     resolved = _follow(obj, target, object_stores)
@@ -83,7 +91,7 @@ def build_copy_edges(
                     if target_store is None:
                         continue
                     targets.setdefault(target_store.id, target_store)
-                    sources = _sources(obj, context, by_id, cluster_map, stores)
+                    sources = _sources(obj, context, ids, by_id, cluster_map, stores)
                     for source in sources:
                         note = f"{obj.kind} {obj.name}: {copy.field} ships backups of {source.id}"
                         edge = Edge(
@@ -95,7 +103,120 @@ def build_copy_edges(
                             note,
                         )
                         edges.setdefault(edge)
+    for file_facts in ordered:
+        for context in ids.contexts.get(file_facts.file, ()):
+            for obj in file_facts.objects:
+                replica_id = ids.of(obj, context)
+                if not obj.replica_of or replica_id not in by_id:
+                    continue
+                for followed in obj.replica_of:
+                    origins = _replica_origins(obj, context, followed, replica_id, stores)
+                    if not origins and followed.archive is not None:
+                        archive = _target_store(obj, followed.archive, locate, match_host)
+                        if archive is not None:
+                            origins = [targets.setdefault(archive.id, archive).id]
+                    for origin in origins:
+                        note = (
+                            f"{obj.kind} {obj.name}: {followed.field} {followed.name} "
+                            f"makes it a replica of {origin}"
+                        )
+                        edge = Edge(
+                            origin, replica_id, EdgeKind.REPLICA, obj.file, followed.line, note
+                        )
+                        edges.setdefault(edge)
     return CopyGraph(tuple(sorted(edges)), tuple(sorted(targets.values(), key=lambda s: s.id)))
+
+
+_CNPG_CLUSTER = "postgresql.cnpg.io/Cluster"
+_CNPG_SERVICE_SUFFIXES = ("-rw", "-ro", "-r")
+
+
+def _replica_origins(
+    obj: K8sObject,
+    context: DeployContext,
+    source: ReplicaSource,
+    replica_id: str,
+    stores: Sequence[Store],
+) -> list[str]:
+    """The stores a replica cluster follows: the cluster whose Service its external
+    cluster's host names (``orders-pg-rw.orders.svc``), else the cluster named like the
+    external cluster entry (CloudNativePG's examples name it after the source cluster).
+    A host outside the cluster (a load balancer's DNS name) names no store here; the
+    entry's object store, if any, is then the origin (the caller's fallback)."""
+    clusters = [
+        store
+        for store in stores
+        if store.resource_type == _CNPG_CLUSTER and store.id != replica_id and store.name
+    ]
+    if source.host is not None:
+        service = _cnpg_service(source.host, context.namespace(obj) or "default")
+        if service is None:
+            return []
+        name, namespace = service
+        return [
+            store.id
+            for store in clusters
+            if store.name == name and _namespace(store.id) == namespace
+        ]
+    return [store.id for store in clusters if store.name == source.name]
+
+
+def _cnpg_service(host: str, namespace: str) -> tuple[str, str] | None:
+    """``orders-pg-rw.orders.svc`` -> (orders-pg, orders); a bare ``orders-pg-rw`` is in
+    the replica's own namespace."""
+    labels = host.lower().rstrip(".").removesuffix(".cluster.local").split(".")
+    if len(labels) == 3 and labels[2] == "svc":
+        service, namespace = labels[0], labels[1]
+    elif len(labels) == 2:
+        service, namespace = labels
+    elif len(labels) == 1:
+        service = labels[0]
+    else:
+        return None
+    for suffix in _CNPG_SERVICE_SUFFIXES:
+        if service.endswith(suffix):
+            return service.removesuffix(suffix), namespace
+    return None
+
+
+def _namespace(store_id: str) -> str | None:
+    """``k8s:Cluster/orders/orders-pg@deploy/eu`` -> ``orders``."""
+    parts = store_id.partition(":")[2].split("@", 1)[0].split("/")
+    return parts[1] if len(parts) == 3 else None
+
+
+def link_declared_targets(graph: CopyGraph, declared: Sequence[Store]) -> CopyGraph:
+    """A backup bucket another source declares (Terraform's ``aws_s3_bucket`` of that name)
+    is that store: the edges go to it, and the manifest's stand-in is dropped, so the
+    declaration (not the manifest's endpoint) says where the copies are."""
+    buckets: dict[str, list[Store]] = {}
+    for store in declared:
+        if store.kind == "object_storage" and store.name:
+            buckets.setdefault(store.name, []).append(store)
+    redirect: dict[str, list[str]] = {}
+    kept: list[Store] = []
+    for target in graph.targets:
+        scheme = target.id.partition("://")[0]
+        provider = target.location.provider
+        matches = [
+            store.id
+            for store in buckets.get(target.name or "", [])
+            if scheme in ("code:s3", "code:gs")
+            and (provider is None or store.location.provider in (None, provider))
+        ]
+        if matches:
+            redirect[target.id] = matches
+        else:
+            kept.append(target)
+    if not redirect:
+        return graph
+    edges = {
+        replace(edge, source=source, target=target): None
+        for edge in graph.edges
+        for source in redirect.get(edge.source, [edge.source])
+        for target in redirect.get(edge.target, [edge.target])
+    }
+    return CopyGraph(tuple(sorted(edges)), tuple(kept))
 
 
 def _follow(
@@ -117,6 +238,7 @@ def _follow(
 def _sources(
     obj: K8sObject,
     context: DeployContext,
+    ids: ObjectIds,
     by_id: dict[str, list[Store]],
     cluster_map: ClusterMap,
     stores: Sequence[Store],
@@ -129,11 +251,18 @@ def _sources(
             store
             for store in stores
             if store.source == "kubernetes"
-            and (found := cluster_map.lookup((store.file,))) is not None
+            and store.id.startswith("k8s:")
+            and (found := cluster_map.lookup(_store_paths(store, ids))) is not None
             and found[0] is here[0]
         ]
-    own = by_id.get(object_id(obj, context), [])
+    own = by_id.get(ids.of(obj, context), [])
     return [store for store in own if store.file == obj.file and store.line == obj.line]
+
+
+def _store_paths(store: Store, ids: ObjectIds) -> tuple[str, ...]:
+    """The paths the cluster mapping knows a store by: its overlays first, then its file."""
+    context = ids.context_of(store.id)
+    return context.cluster_paths(store.file) if context is not None else (store.file,)
 
 
 def target_id(copy: CopyTarget) -> str | None:

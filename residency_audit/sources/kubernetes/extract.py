@@ -11,7 +11,7 @@ import base64
 import binascii
 from dataclasses import replace
 
-from residency_audit.sources.kubernetes.backups import copy_targets
+from residency_audit.sources.kubernetes.backups import copy_targets, replica_sources
 from residency_audit.sources.kubernetes.facts import (
     ClaimSpec,
     ConfigEntry,
@@ -124,6 +124,7 @@ def extract_object(root: YMap, file: str, api_version: str, kind: str) -> K8sObj
             schedules=_schedules(spec),
             claims=_operator_claims(spec),
             copy_targets=copy_targets(group, kind, spec),
+            replica_of=replica_sources(group, kind, obj.name, spec),
         )
     return obj
 

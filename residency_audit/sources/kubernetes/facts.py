@@ -162,6 +162,22 @@ class CopyTarget:
 
 
 @dataclass(frozen=True)
+class ReplicaSource:
+    """Where a replica cluster copies its data from (CloudNativePG ``spec.replica``).
+
+    ``name`` is the ``externalClusters`` entry the replica follows; the entry gives a host
+    to stream from and/or the source's object store to restore WAL from (``archive``).
+    """
+
+    name: str
+    line: int
+    field: str
+    host: str | None = None
+    host_line: int | None = None
+    archive: CopyTarget | None = None
+
+
+@dataclass(frozen=True)
 class K8sObject:
     api_version: str
     kind: str
@@ -179,6 +195,7 @@ class K8sObject:
     config: tuple[ConfigEntry, ...] = ()
     copy_targets: tuple[CopyTarget, ...] = ()
     external_name: str | None = None
+    replica_of: tuple[ReplicaSource, ...] = ()
 
     @property
     def group(self) -> str:

@@ -180,13 +180,20 @@ def provider_labels(obj: K8sObject) -> tuple[ProviderHint, ...]:
 
 
 def claim_storage(
-    obj: K8sObject, claims: Sequence[tuple[ClaimSpec, str | None]], index: ObjectIndex
+    obj: K8sObject,
+    claims: Sequence[tuple[ClaimSpec, str | None]],
+    index: ObjectIndex,
+    near: str | None = None,
 ) -> StorageFacts:
     """Pins and provider hints from the volumes behind a store's claims.
 
     Each claim comes with the name of a PersistentVolumeClaim to look for pre-bound
-    PersistentVolumes (or a ``<template>-<statefulset>-`` prefix), or None.
+    PersistentVolumes (or a ``<template>-<statefulset>-`` prefix), or None. Volumes and
+    classes are looked up nearest to ``near`` (default: the object's file); a base manifest
+    deployed by an overlay passes the overlay's kustomization, so that each overlay's own
+    StorageClass of the shared name is the one that places it.
     """
+    near = near or obj.file
     pins: list[Pin] = []
     hints: list[ProviderHint] = []
     namespace = obj.namespace or "default"
@@ -194,9 +201,9 @@ def claim_storage(
         start = SourceRef(obj.file, claim.line, _claim_note(obj, claim))
         volume = None
         if claim.volume_name:
-            volume = index.find("PersistentVolume", claim.volume_name, obj.file)
+            volume = index.find("PersistentVolume", claim.volume_name, near)
         if volume is None and claim_name:
-            volume = index.claimed_volume(claim_name, namespace, obj.file)
+            volume = index.claimed_volume(claim_name, namespace, near)
         class_name = claim.storage_class
         if volume is not None and volume.volume is not None:
             spec = volume.volume
@@ -213,7 +220,7 @@ def claim_storage(
                 if hint is not None:
                     hints.append(hint)
             class_name = class_name or spec.storage_class
-        storage_class = _storage_class(class_name, index, obj.file)
+        storage_class = _storage_class(class_name, index, near)
         if storage_class is not None and storage_class.storage_class is not None:
             spec_sc = storage_class.storage_class
             chain = (start, storage_class.ref)

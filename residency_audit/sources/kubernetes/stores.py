@@ -14,8 +14,9 @@ A store is:
 Jobs and CronJobs running a database image are not stores: they are clients (dumps,
 migrations) of a store that lives elsewhere. Init containers are ignored for the same
 reason. A manifest deployed through several kustomize overlays gives one store per
-overlay, each placed by its overlay; ids are the natural ``k8s:<Kind>/<namespace>/<name>``
-(the caller makes them unique across the report).
+overlay, each placed by its overlay; ids are ``k8s:<Kind>/<namespace>/<name>``, made unique
+across the manifests by ``ids.ObjectIds`` (``@<file>``, or ``@<overlay dir>`` when one file
+is deployed twice under the same name).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from residency_audit.model import Store
 from residency_audit.sources.kubernetes.catalog import match_image, operator_kind
 from residency_audit.sources.kubernetes.clusters import ClusterMap, ClusterPlacement
 from residency_audit.sources.kubernetes.facts import ClaimSpec, K8sObject, KubernetesFacts, Pairs
+from residency_audit.sources.kubernetes.ids import ObjectIds
 from residency_audit.sources.kubernetes.kustomize import DeployContext, deploy_contexts
 from residency_audit.sources.kubernetes.placement import (
     Locate,
@@ -40,6 +42,7 @@ __all__ = [
     "LabelledPersonal",
     "Locate",
     "build_stores",
+    "object_labels",
     "resource_type",
     "store_claims",
     "store_kind",
@@ -99,6 +102,7 @@ def build_stores(
     index = ObjectIndex(obj for f in ordered for obj in f.objects)
     cluster_map = ClusterMap(clusters)
     contexts = deploy_contexts(ordered)
+    ids = ObjectIds(ordered, contexts)
     stores: dict[tuple[str, str, int, str], Store] = {}
     mounted: set[tuple[str, str]] = set()
     for file_facts in ordered:
@@ -112,7 +116,9 @@ def build_stores(
                 mounted.update(
                     (obj.namespace or "default", name) for _, name in claims if name is not None
                 )
-                store = _store(obj, kind[0], claims, context, index, cluster_map, locate)
+                store = _store(
+                    obj, ids.of(raw, context), kind[0], claims, context, index, cluster_map, locate
+                )
                 stores.setdefault(
                     (store.id, store.file, store.line, store.location.describe()), store
                 )
@@ -123,11 +129,18 @@ def build_stores(
                     if obj.kind != "PersistentVolumeClaim" or obj.group != "" or not obj.claims:
                         continue
                     key = (obj.namespace or "default", obj.name or "")
-                    if key in mounted or not labelled_personal(_labels(obj)):
+                    if key in mounted or not labelled_personal(object_labels(obj)):
                         continue
                     claims = ((obj.claims[0], obj.name),)
                     store = _store(
-                        obj, "block_storage", claims, context, index, cluster_map, locate
+                        obj,
+                        ids.of(obj, context),
+                        "block_storage",
+                        claims,
+                        context,
+                        index,
+                        cluster_map,
+                        locate,
                     )
                     stores.setdefault(
                         (store.id, store.file, store.line, store.location.describe()), store
@@ -161,6 +174,7 @@ def store_claims(obj: K8sObject, index: ObjectIndex) -> tuple[tuple[ClaimSpec, s
 
 def _store(
     obj: K8sObject,
+    ident: str,
     kind: str,
     claims: tuple[tuple[ClaimSpec, str | None], ...],
     context: DeployContext,
@@ -168,26 +182,26 @@ def _store(
     cluster_map: ClusterMap,
     locate: Locate,
 ) -> Store:
-    namespace = context.namespace(obj) or "default"
     name = context.name(obj)
-    storage = claim_storage(obj, claims, index)
-    cluster = cluster_map.lookup(context.cluster_paths(obj.file))
     deploy_path = context.root.file if context.root is not None else obj.file
+    storage = claim_storage(obj, claims, index, deploy_path)
+    cluster = cluster_map.lookup(context.cluster_paths(obj.file))
     location = place(obj, storage, cluster, deploy_path, locate, context.evidence())
     return Store(
-        id=f"k8s:{obj.kind}/{namespace}/{name or '(unnamed)'}",
+        id=ident,
         kind=kind,
         source="kubernetes",
         file=obj.file,
         line=obj.line,
         location=location,
         name=name,
-        labels=_labels(obj),
+        labels=object_labels(obj),
         resource_type=resource_type(obj),
     )
 
 
-def _labels(obj: K8sObject) -> Pairs:
+def object_labels(obj: K8sObject) -> Pairs:
+    """Labels then annotations, as classification reads them."""
     return (
         *obj.labels,
         *((key, value) for key, value in obj.annotations if key not in _DROPPED_ANNOTATIONS),

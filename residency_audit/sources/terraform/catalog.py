@@ -21,6 +21,7 @@ from typing import Any, Literal, TypeVar
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from residency_audit.datafiles import FastSafeLoader
 from residency_audit.model import EdgeKind
 
 CATALOG_IDS: frozenset[str] = frozenset(
@@ -814,7 +815,7 @@ def _parse_module_source(source: str) -> tuple[str, str | None] | None:
 # --- YAML and schema ----------------------------------------------------------------------
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(FastSafeLoader):  # type: ignore[misc,valid-type]
     """SafeLoader without YAML 1.1 yes/no/on/off booleans, rejecting duplicate keys.
 
     ``verified: no`` must stay the string "no", and a resource type listed twice in one file
@@ -832,12 +833,13 @@ class _Loader(yaml.SafeLoader):
                     None, None, f"duplicate key {key!r}", key_node.start_mark
                 )
             seen.add(key)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 _Loader.yaml_implicit_resolvers = {
     first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:bool"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    for first, resolvers in FastSafeLoader.yaml_implicit_resolvers.items()
 }
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:bool",

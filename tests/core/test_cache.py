@@ -1,0 +1,76 @@
+"""The content-hash cache: hits, invalidation, corruption and concurrent writers."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from residency_audit.cache import MAGIC, FactsCache, content_key
+from residency_audit.discovery import discover
+from residency_audit.facts import ParseOptions, parse_all
+
+MAIN_TF = 'provider "aws" {\n  region = "eu-west-1"\n}\n\nresource "aws_s3_bucket" "b" {}\n'
+
+
+def test_key_depends_on_path_kind_and_content() -> None:
+    key = content_key("infra/main.tf", "terraform", b"x")
+    assert key == content_key("infra/main.tf", "terraform", b"x")
+    assert key != content_key("infra/other.tf", "terraform", b"x")
+    assert key != content_key("infra/main.tf", "tfvars", b"x")
+    assert key != content_key("infra/main.tf", "terraform", b"y")
+
+
+def test_second_parse_comes_from_the_cache_and_equals_the_first(tmp_path: Path) -> None:
+    repo = tmp_path / "repo"
+    (repo / "infra").mkdir(parents=True)
+    (repo / "infra" / "main.tf").write_text(MAIN_TF)
+    (repo / "infra" / "broken.tf").write_text('resource "x" "y" {\n')
+    files = discover(repo).files
+    cache = FactsCache(tmp_path / "cache")
+    first = parse_all(repo, files, ParseOptions(cache=cache))
+    assert (cache.hits, cache.misses) == (0, 2)
+    second = parse_all(repo, files, ParseOptions(cache=cache))
+    assert (cache.hits, cache.misses) == (2, 2)
+    assert second == first
+    assert [e.file for e in second.errors] == ["infra/broken.tf"]  # errors are cached too
+    (repo / "infra" / "main.tf").write_text(MAIN_TF.replace("eu-west-1", "eu-north-1"))
+    parse_all(repo, files, ParseOptions(cache=cache))
+    assert (cache.hits, cache.misses) == (3, 3)
+
+
+def test_corrupt_and_truncated_entries_are_ignored_and_rewritten(tmp_path: Path) -> None:
+    cache = FactsCache(tmp_path)
+    key = content_key("a.tf", "terraform", b"data")
+    cache.put(key, ("facts", ()))
+    entry = tmp_path / key[:2] / key
+    blob = entry.read_bytes()
+    assert blob.startswith(MAGIC)
+    entry.write_bytes(blob[:-3])  # truncated
+    assert cache.get(key) is None
+    entry.write_bytes(blob[:-1] + bytes([blob[-1] ^ 0xFF]))  # one flipped byte
+    assert cache.get(key) is None
+    entry.write_bytes(b"garbage")
+    assert cache.get(key) is None
+    cache.put(key, ("facts", ()))
+    assert cache.get(key) == ("facts", ())
+
+
+def test_concurrent_writers_leave_a_valid_entry(tmp_path: Path) -> None:
+    cache = FactsCache(tmp_path)
+    key = content_key("a.tf", "terraform", b"data")
+    value = ("facts", tuple(range(1000)))
+    threads = [threading.Thread(target=cache.put, args=(key, value)) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert cache.get(key) == value
+    assert [p.name for p in (tmp_path / key[:2]).iterdir()] == [key]  # no temporary left
+
+
+def test_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    cache = FactsCache(blocker / "cache")
+    cache.put("ab" + "0" * 62, ("x",))
+    assert cache.get("ab" + "0" * 62) is None
