@@ -11,7 +11,7 @@ Russian policy even in a project that declares Russian users.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from residency_audit.config import Config, StoreDeclaration
@@ -19,6 +19,7 @@ from residency_audit.graph import ResidencyGraph
 from residency_audit.model import Edge, PersonalData, PersonalDataStatus, SourceRef, Store
 from residency_audit.personal_data.labels import classify_labels
 from residency_audit.personal_data.lexicon import store_name_hint
+from residency_audit.sources.python import StoreEvidence, merge_code_evidence
 
 
 def declaration_matches(declaration: StoreDeclaration, store: Store) -> bool:
@@ -31,14 +32,27 @@ def declaration_matches(declaration: StoreDeclaration, store: Store) -> bool:
     )
 
 
-def classify(stores: Iterable[Store], edges: Iterable[Edge], config: Config) -> ResidencyGraph:
-    direct = [_classify_one(store, config) for store in stores]
+CodeEvidence = Callable[[str], StoreEvidence | None]
+
+
+def _no_code(store_id: str) -> StoreEvidence | None:
+    return None
+
+
+def classify(
+    stores: Iterable[Store],
+    edges: Iterable[Edge],
+    config: Config,
+    code: CodeEvidence = _no_code,
+) -> ResidencyGraph:
+    """``code`` gives what the project's code writes to a store (contract rule 3)."""
+    direct = [_classify_one(store, config, code(store.id)) for store in stores]
     graph = ResidencyGraph(direct, edges).propagate_personal_data()
     named = [_name_heuristic(store, config) for store in graph.stores.values()]
     return ResidencyGraph(named, graph.edges)
 
 
-def _classify_one(store: Store, config: Config) -> Store:
+def _classify_one(store: Store, config: Config, code: StoreEvidence | None) -> Store:
     status = PersonalDataStatus.UNKNOWN
     categories: list[str] = []
     subjects: tuple[str, ...] = ()
@@ -82,6 +96,7 @@ def _classify_one(store: Store, config: Config) -> Store:
         subjects=subjects,
         evidence=tuple(evidence + subject_evidence),
     )
+    personal = merge_code_evidence(personal, code)
     if personal.is_personal:
         personal = _with_project_subjects(personal, config)
     return replace(store, personal_data=personal)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -31,11 +31,7 @@ from residency_audit.policy.load import builtin_policy_ids, load_policy
 from residency_audit.policy.model import Policy
 from residency_audit.policy_list import render_policies_json, render_policies_table
 from residency_audit.progress import progress_for
-from residency_audit.report.html import render_html
-from residency_audit.report.json_report import render_json
-from residency_audit.report.junit import render_junit
-from residency_audit.report.markdown import render_markdown
-from residency_audit.report.sarif import render_sarif
+from residency_audit.report import renderer
 from residency_audit.report.table import render_table
 from residency_audit.scan import Scan, ScanRequest, run_scan
 from residency_audit.sources.kubernetes.templates import read_piped
@@ -68,15 +64,6 @@ class FailOn(StrEnum):
     NONE = "none"
 
 
-RENDERERS: dict[OutputFormat, Callable[[ScanResult, Sequence[Policy]], str]] = {
-    OutputFormat.JSON: lambda result, _policies: render_json(result),
-    OutputFormat.SARIF: render_sarif,
-    OutputFormat.JUNIT: render_junit,
-    OutputFormat.MARKDOWN: render_markdown,
-    OutputFormat.HTML: render_html,
-}
-
-
 def _stderr(message: str) -> None:
     print(message, file=sys.stderr)
 
@@ -97,10 +84,9 @@ def _threshold(cli_value: FailOn | None, config_value: str | None) -> Severity |
 def _render(
     result: ScanResult, policies: Sequence[Policy], fmt: OutputFormat, *, color: bool
 ) -> str:
-    renderer = RENDERERS.get(fmt)
-    if renderer is None:
+    if fmt is OutputFormat.TABLE:
         return render_table(result, color=color)
-    return renderer(result, policies)
+    return renderer(fmt.value)(result, policies)
 
 
 SCAN_EXAMPLES = (

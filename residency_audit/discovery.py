@@ -18,6 +18,7 @@ from pathlib import Path
 import pathspec
 
 from residency_audit.model import ScanError
+from residency_audit.sources.python.env import is_dotenv_path
 
 # Directories that are never part of what a team deploys, and can be enormous.
 SKIPPED_DIRS = frozenset(
@@ -51,6 +52,7 @@ class FileKind(StrEnum):
     TFVARS = "tfvars"
     YAML = "yaml"  # may hold Kubernetes manifests; decided when its documents are read
     JSON = "json"  # may be a Terraform plan (terraform show -json); decided by its content
+    DOTENV = "dotenv"  # .env files: environment values the Python linking resolves through
     OTHER = "other"
 
 
@@ -81,6 +83,8 @@ def kind_of(name: str) -> FileKind:
         return FileKind.YAML
     if lower.endswith(".json"):
         return FileKind.JSON
+    if is_dotenv_path(name):
+        return FileKind.DOTENV
     return FileKind.OTHER
 
 

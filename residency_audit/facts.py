@@ -22,6 +22,15 @@ from residency_audit.sources.kubernetes.parse import (
     looks_like_manifest,
     parse_manifests,
 )
+from residency_audit.sources.python import (
+    EnvFileFacts,
+    PythonFacts,
+    is_compose_path,
+    might_matter,
+    parse_compose_env,
+    parse_dotenv,
+    parse_python,
+)
 from residency_audit.sources.terraform.parse import TerraformFile, parse_terraform
 from residency_audit.sources.terraform.plan import PlanFacts, looks_like_plan, parse_plan
 
@@ -34,10 +43,17 @@ MAX_PLAN_BYTES = 64 * 1024 * 1024
 PLAN_SNIFF_BYTES = 1024 * 1024
 
 RELEVANT_KINDS = frozenset(
-    {FileKind.TERRAFORM, FileKind.TERRAFORM_JSON, FileKind.TFVARS, FileKind.YAML, FileKind.PYTHON}
+    {
+        FileKind.TERRAFORM,
+        FileKind.TERRAFORM_JSON,
+        FileKind.TFVARS,
+        FileKind.YAML,
+        FileKind.PYTHON,
+        FileKind.DOTENV,
+    }
 )
 
-FileFacts = TerraformFile | KubernetesFacts | PlanFacts
+FileFacts = TerraformFile | KubernetesFacts | PlanFacts | PythonFacts | EnvFileFacts
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,18 @@ def read_text(path: str, data: bytes) -> tuple[str | None, ScanError | None]:
 
 
 def parse_file(file: DiscoveredFile, data: bytes) -> tuple[FileFacts | None, tuple[ScanError, ...]]:
+    if file.kind is FileKind.PYTHON:
+        # The byte-level prefilter keeps libcst away from files that cannot matter.
+        if not might_matter(data):
+            return None, ()
+        python = parse_python(file.path, data)
+        return python, python.errors
+    if file.kind is FileKind.DOTENV:
+        env = parse_dotenv(file.path, data)
+        return env, env.errors
+    if file.kind is FileKind.YAML and is_compose_path(file.path):
+        compose = parse_compose_env(file.path, data)
+        return compose, compose.errors
     if file.kind is FileKind.YAML:
         if not looks_like_manifest(data, file.path):
             return None, ()
@@ -73,7 +101,7 @@ def parse_file(file: DiscoveredFile, data: bytes) -> tuple[FileFacts | None, tup
         assert text is not None
         tf = parse_terraform(file.path, text, file.kind)
         return tf, (tf.error,) if tf.error else ()
-    return None, ()  # Python sources are analysed by the Python issue's parser
+    return None, ()
 
 
 @dataclass(frozen=True)

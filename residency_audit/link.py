@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from residency_audit.config import Config
 from residency_audit.facts import FileFacts
@@ -20,10 +20,19 @@ from residency_audit.geo.endpoints import match_host
 from residency_audit.geo.regions import locate
 from residency_audit.model import Edge, ScanError, SourceRef, Store
 from residency_audit.personal_data.labels import classify_labels
+from residency_audit.sources.kubernetes.connections import config_values, env_bindings
 from residency_audit.sources.kubernetes.copies import build_copy_edges, link_declared_targets
 from residency_audit.sources.kubernetes.external import WorkloadWrite, link_external
 from residency_audit.sources.kubernetes.parse import KubernetesFacts
 from residency_audit.sources.kubernetes.stores import ClusterPlacement, build_stores
+from residency_audit.sources.python import (
+    EnvFileFacts,
+    PythonFacts,
+    PythonLink,
+    build_env_lookup,
+    link_python,
+    own_endpoints,
+)
 from residency_audit.sources.terraform.instance import RootValue
 from residency_audit.sources.terraform.link import link_terraform
 from residency_audit.sources.terraform.parse import TerraformFile
@@ -42,6 +51,8 @@ class Linked:
     # Workloads' writes to managed stores, with the workloads' labels: see
     # ``sources.kubernetes.personal.apply_workload_labels`` (run after classify).
     workload_writes: tuple[WorkloadWrite, ...] = ()
+    # What the Python code writes to each store (contract rule 3), for classify.
+    code: PythonLink = field(default_factory=PythonLink)
 
 
 def clusters_from_config(config: Config) -> tuple[ClusterPlacement, ...]:
@@ -80,8 +91,39 @@ def link(
     )
     external = link_external(manifests, terraform.stores, locate, match_host)
     stores = unique_ids([*terraform.stores, *kubernetes, *copies.targets])
-    edges = (*terraform.edges, *copies.edges, *external.edges)
-    return Linked(tuple(stores), edges, terraform.errors, external.stores, external.writers)
+    code = _link_code(facts, manifests, stores, config)
+    # A store both a manifest's connection string and the code name is the code's (its
+    # declaration is the call); the manifest's edges to it stay.
+    code_ids = {store.id for store in code.stores}
+    connections = tuple(s for s in external.stores if s.id not in code_ids)
+    edges = (*terraform.edges, *copies.edges, *external.edges, *code.edges)
+    return Linked(
+        tuple(unique_ids([*stores, *code.stores])),
+        edges,
+        (*terraform.errors, *code.errors),
+        connections,
+        external.writers,
+        code,
+    )
+
+
+def _link_code(
+    facts: Sequence[FileFacts],
+    manifests: Sequence[KubernetesFacts],
+    declared: Sequence[Store],
+    config: Config,
+) -> PythonLink:
+    """The Python code's stores and writes; environment variables resolve through .env
+    files, docker-compose and the manifests' env, ConfigMaps and Secrets."""
+    python = [f for f in facts if isinstance(f, PythonFacts)]
+    if not python:
+        return PythonLink()
+    env = build_env_lookup(
+        [f for f in facts if isinstance(f, EnvFileFacts)],
+        env_bindings(manifests),
+        config_values(manifests),
+    )
+    return link_python(python, env, declared, own_endpoints(config))
 
 
 def _labelled_personal(labels: tuple[tuple[str, str], ...]) -> bool:

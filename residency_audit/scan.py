@@ -80,7 +80,12 @@ def run_scan(request: ScanRequest, progress: ScanProgress | None = None) -> Scan
     progress.stage("linking")
     linked = link((*parsed.facts, *given.facts, *piped), config, overrides)
     progress.stage("classifying personal data")
-    graph = classify((*linked.stores, *linked.connection_stores), linked.edges, config)
+    graph = classify(
+        (*linked.stores, *linked.connection_stores),
+        linked.edges,
+        config,
+        linked.code.evidence_for,
+    )
     graph = apply_workload_labels(graph, linked.workload_writes, config)
     progress.stage("evaluating policies")
     findings = evaluate(graph, policies)

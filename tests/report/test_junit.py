@@ -88,7 +88,12 @@ def test_demo_failure_carries_category_message_and_evidence(
         '  infra/aws/variables.tf:4  variable "aws_region" default = "eu-central-1"\n'
         '  infra/aws/providers.tf:2  provider "aws" region = var.aws_region (eu-central-1)\n'
         '  infra/aws/storage.tf:6  tag DataClassification = "PII"\n'
-        "  .residency-audit.yaml:2  config declares the project's data subjects: RU\n"
+        "  services/checkout/checkout/documents.py:20  code writes passport_series "
+        "(user.government_id.internal_passport)\n"
+        "  services/checkout/checkout/documents.py:21  code writes passport_number "
+        "(user.government_id.passport_number)\n"
+        "  services/checkout/checkout/documents.py:20  code writes passport_series, a "
+        "Russian-specific identifier (user.government_id.internal_passport)\n"
     )
 
 

@@ -65,7 +65,8 @@ def test_demo_details_hold_the_evidence_chain(demo_result: ScanResult, ru_policy
         '1. `infra/aws/variables.tf:4` variable "aws\\_region" default = "eu-central-1"',
         '2. `infra/aws/providers.tf:2` provider "aws" region = var.aws\\_region (eu-central-1)',
         '3. `infra/aws/storage.tf:6` tag DataClassification = "PII"',
-        "4. `.residency-audit.yaml:2` config declares the project's data subjects: RU",
+        "4. `services/checkout/checkout/documents.py:20` code writes passport\\_series "
+        "(user.government\\_id.internal\\_passport)",
     ]
     assert (
         "Rule: Personal data of Russian users stored outside Russia "

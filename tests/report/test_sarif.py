@@ -151,8 +151,25 @@ def test_demo_localization_result_exactly(demo_result: ScanResult, ru_policy: Po
             },
             {
                 "id": 4,
-                "physicalLocation": place(".residency-audit.yaml", 2),
-                "message": {"text": "config declares the project's data subjects: RU"},
+                "physicalLocation": place("services/checkout/checkout/documents.py", 20),
+                "message": {
+                    "text": "code writes passport_series (user.government_id.internal_passport)"
+                },
+            },
+            {
+                "id": 5,
+                "physicalLocation": place("services/checkout/checkout/documents.py", 21),
+                "message": {
+                    "text": "code writes passport_number (user.government_id.passport_number)"
+                },
+            },
+            {
+                "id": 6,
+                "physicalLocation": place("services/checkout/checkout/documents.py", 20),
+                "message": {
+                    "text": "code writes passport_series, a Russian-specific identifier "
+                    "(user.government_id.internal_passport)"
+                },
             },
         ],
         "partialFingerprints": {"residencyAudit/v1": "e33486fcb391ea52d7b2fce210e6e2cd"},

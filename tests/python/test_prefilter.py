@@ -1,0 +1,108 @@
+"""The byte prefilter never drops a file the full analysis uses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from residency_audit.sources.python import might_matter, parse_python
+from residency_audit.sources.python.prefilter import import_roots
+from tests.python.conftest import PYTHON_FIXTURES, Project
+
+Get = Callable[[str], Project]
+
+
+@pytest.mark.parametrize("name", PYTHON_FIXTURES)
+def test_linking_only_the_kept_files_gives_the_same_result(project: Get, name: str) -> None:
+    p = project(name)
+    kept = tuple(f for f in p.facts if might_matter(p.sources[f.path]))
+    assert p.link(kept) == p.link()
+
+
+def test_the_fixtures_have_files_to_skip(project: Get) -> None:
+    skipped = [
+        path
+        for name in PYTHON_FIXTURES
+        for path, data in project(name).sources.items()
+        if not might_matter(data)
+    ]
+    assert skipped == [
+        "services/checkout/checkout/__init__.py",
+        "clinic/__init__.py",
+        "clinic/settings/__init__.py",
+        "patients/__init__.py",
+        "app/__init__.py",
+        "app/routers/__init__.py",
+        "worker/__init__.py",
+        "worker/__main__.py",  # calls the handler, but says nothing about the data
+    ]
+
+
+@pytest.mark.parametrize("name", PYTHON_FIXTURES)
+def test_skipped_files_have_no_facts(project: Get, name: str) -> None:
+    p = project(name)
+    for facts in p.facts:
+        if might_matter(p.sources[facts.path]):
+            continue
+        assert (facts.bindings, facts.classes, facts.clients, facts.calls, facts.markers) == (
+            (),
+            (),
+            (),
+            (),
+            (),
+        ), facts.path
+
+
+KEPT = {
+    "store client import": b"import boto3\n\ns3 = boto3.client('s3')\n",
+    "namespace package client": b"from google.cloud import storage\n",
+    "environment read": b"import os\nBUCKET = os.getenv('BUCKET')\n",
+    "constants module": b'DOCUMENTS_BUCKET = "acme-documents"\nAWS_REGION = "eu-central-1"\n',
+    "SQL kept in constants": b'UPSERT = """\n    INSERT INTO patients (snils) VALUES (%s)\n"""\n',
+    "model": b"from app.db import Base\n\nclass Customer(Base):\n    __tablename__ = 'customers'\n",
+    "project settings import": b"from app.config import settings\n\nprint(settings.bucket)\n",
+    "country check": b"def is_local(user):\n    return user.country == 'RU'\n",
+    "phone normalisation": b"def e164(digits):\n    return '+7' + digits[-10:]\n",
+    "Cyrillic label": "LABEL = 'СНИЛС'\n".encode(),
+    "star re-export": b"from .base import *\n",
+}
+SKIPPED = {
+    "string utilities": (
+        b'"""Helpers for slugs."""\nimport re\n\n_SLUG = re.compile(r"[^a-z0-9]+")\n\n\n'
+        b"def slugify(text: str) -> str:\n    return _SLUG.sub('-', text.lower()).strip('-')\n"
+    ),
+    "a test of arithmetic": (
+        b"from decimal import Decimal\n\n\n"
+        b"def test_total():\n    assert Decimal('1.10') * 2 == Decimal('2.20')\n"
+    ),
+    "an empty package": b"",
+    "English prose with 'into'": (
+        b'"""Split the text into words."""\n\ndef words(text):\n    return text.split()\n'
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(KEPT))
+def test_files_that_can_matter_are_kept(name: str) -> None:
+    assert might_matter(KEPT[name])
+
+
+@pytest.mark.parametrize("name", sorted(SKIPPED))
+def test_files_that_cannot_matter_are_skipped(name: str) -> None:
+    data = SKIPPED[name]
+    assert not might_matter(data)
+    facts = parse_python("util.py", data)
+    assert (facts.clients, facts.calls, facts.classes, facts.markers, facts.errors) == (
+        (),
+        (),
+        (),
+        (),
+        (),
+    )
+
+
+def test_import_roots_leave_out_what_every_file_imports() -> None:
+    roots = import_roots()
+    assert {"boto3", "sqlalchemy", "django", "psycopg", "redis", "google.cloud"} <= roots
+    assert not {"os", "typing", "dataclasses", "google"} & roots
