@@ -57,7 +57,13 @@ class ConfigValue:
 
 
 def mask_password(value: str) -> str:
-    """``scheme://user:secret@host`` -> ``scheme://user:***@host``; anything else unchanged."""
+    """``scheme://user:secret@host`` -> ``scheme://user:***@host``; anything else unchanged.
+
+    The cheap containment test first: the pattern backtracks quadratically on long values
+    without a URL (base64 Secret data), which are most values.
+    """
+    if "://" not in value or "@" not in value:
+        return value
     return _URL_PASSWORD.sub(lambda m: f"{m['head']}:***@", value)
 
 
