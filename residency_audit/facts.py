@@ -29,7 +29,6 @@ from residency_audit.sources.python import (
     might_matter,
     parse_compose_env,
     parse_dotenv,
-    parse_python,
 )
 from residency_audit.sources.terraform.parse import TerraformFile, parse_terraform
 from residency_audit.sources.terraform.plan import PlanFacts, looks_like_plan, parse_plan
@@ -81,6 +80,10 @@ def parse_file(file: DiscoveredFile, data: bytes) -> tuple[FileFacts | None, tup
         # The byte-level prefilter keeps libcst away from files that cannot matter.
         if not might_matter(data):
             return None, ()
+        # Imported here: libcst is a third of start-up, and a scan answered from the cache
+        # never parses Python.
+        from residency_audit.sources.python.parse import parse_python
+
         python = parse_python(file.path, data)
         return python, python.errors
     if file.kind is FileKind.DOTENV:

@@ -4,7 +4,7 @@ suppress. Rendering is the caller's business (see ``cli.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,11 +12,12 @@ from residency_audit import __version__
 from residency_audit.baseline import Baseline, load_baseline
 from residency_audit.cache import FactsCache
 from residency_audit.classify import classify
-from residency_audit.config import Config, ConfigError, load_config
-from residency_audit.discovery import discover
+from residency_audit.config import CONFIG_FILE_NAME, Config, ConfigError, load_config
+from residency_audit.discovery import DiscoveredFile, discover
 from residency_audit.facts import ParseOptions, parse_all, parse_plans
 from residency_audit.hints import scan_hints
 from residency_audit.link import link
+from residency_audit.memo import scan_key
 from residency_audit.model import Finding, PolicyRef, ScanError, ScanResult
 from residency_audit.policy.evaluate import evaluate
 from residency_audit.policy.load import DEFAULT_POLICY, load_policy
@@ -70,8 +71,13 @@ def run_scan(request: ScanRequest, progress: ScanProgress | None = None) -> Scan
 
     progress.stage("discovering files")
     discovered = discover(root, config.model.exclude)
-    progress.stage(f"parsing {len(discovered.files)} files")
     cache = FactsCache(request.cache_dir) if request.cache_dir is not None else None
+    memo_key = _memo_key(request, discovered.files) if cache is not None else None
+    if cache is not None and memo_key is not None:
+        remembered = cache.get(memo_key)
+        if isinstance(remembered, ScanResult):
+            return Scan(remembered, config, policies)
+    progress.stage(f"parsing {len(discovered.files)} files")
     parsed = parse_all(root, discovered.files, ParseOptions(jobs=request.jobs, cache=cache))
     known = {f.path for f in parsed.facts if isinstance(f, PlanFacts)}
     given = parse_plans(root, request.plans, known)
@@ -117,7 +123,32 @@ def run_scan(request: ScanRequest, progress: ScanProgress | None = None) -> Scan
             *template_hints((*parsed.facts, *piped)),
         ),
     )
+    if cache is not None and memo_key is not None:
+        cache.put(memo_key, result)
     return Scan(result, config, policies)
+
+
+def _memo_key(request: ScanRequest, files: Sequence[DiscoveredFile]) -> str:
+    """Everything the report depends on besides the tree's files (see ``memo.py``)."""
+    root = request.root
+    named = [
+        *([request.config_file] if request.config_file else []),
+        root / CONFIG_FILE_NAME,
+        root / "pyproject.toml",
+        *(Path(p) for p in request.policies if Path(p).is_file()),
+        *request.plans,
+        *request.var_files,
+        *([request.baseline] if request.baseline else []),
+    ]
+    options = [
+        f"config={request.config_file}",
+        f"policies={request.policies!r}",
+        f"plans={request.plans!r}",
+        f"var_files={request.var_files!r}",
+        f"variables={request.variables!r}",
+        f"baseline={request.baseline}",
+    ]
+    return scan_key(root, files, options, named, request.k8s_stdin or b"")
 
 
 def _baseline(request: ScanRequest) -> Baseline | None:

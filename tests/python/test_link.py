@@ -614,3 +614,38 @@ def test_star_import_cycles_and_long_re_export_chains_end() -> None:
     assert result.stores == () and result.errors == ()
     assert len(result.unresolved) == 1
     assert result.unresolved[0].note.startswith("put_object() writes to a s3 store the scan")
+
+
+def test_documents_built_with_dict_and_dataclasses() -> None:
+    result = link(
+        {
+            "crm/push.py": """\
+                import json
+                from dataclasses import asdict, dataclass
+
+                import redis
+
+                r = redis.Redis.from_url("redis://cache.crm.internal:6379/0")
+
+
+                @dataclass
+                class Contact:
+                    full_name: str
+                    phone: str
+
+
+                def push(contact: Contact, lead):
+                    r.set("contact", json.dumps(asdict(contact)))
+                    r.lpush("leads", json.dumps(dict(email=lead.email, source="form")))
+                """
+        }
+    )
+    contact, lead = [e for e in result.edges]
+    assert (contact.line, contact.note) == (16, "set() writes full_name, phone")
+    assert (lead.line, lead.note) == (17, "lpush() writes email")
+    found = evidence(result, "code:redis://cache.crm.internal")
+    assert [(f.name, f.ref.line) for f in found.fields] == [
+        ("full_name", 11),
+        ("phone", 12),
+        ("email", 17),
+    ]

@@ -22,7 +22,6 @@ from residency_audit.sources.python.env import (
 from residency_audit.sources.python.evidence import merge_code_evidence
 from residency_audit.sources.python.facts import PythonFacts
 from residency_audit.sources.python.link import PythonLink, StoreEvidence, WrittenField, link_python
-from residency_audit.sources.python.parse import parse_python
 from residency_audit.sources.python.prefilter import might_matter
 from residency_audit.sources.python.stores import OwnEndpoint, own_endpoints
 
@@ -46,3 +45,13 @@ __all__ = [
     "parse_dotenv",
     "parse_python",
 ]
+
+
+def __getattr__(name: str) -> object:
+    """``parse_python`` is imported on first use: it brings libcst (a third of start-up),
+    which a scan answered from the cache, or a worker-less link stage, never needs."""
+    if name == "parse_python":
+        from residency_audit.sources.python.parse import parse_python
+
+        return parse_python
+    raise AttributeError(name)

@@ -266,14 +266,8 @@ class Documents:
 
     def _document_call(self, call: Call, ctx: str) -> None:
         func = call.func
-        if isinstance(func, Attr) and func.name in _DUMP_METHODS:
-            self._document(func.base, ctx)
-            return
-        if isinstance(func, Ref) and func.target.rsplit(".", 1)[-1] in _DUMP_METHODS:
-            owner = func.target.rsplit(".", 1)[0]
-            self._document(Ref(owner, func.line), ctx)
-            return
-        for value in self.ev.eval(func, ctx):
+        values = self.ev.eval(func, ctx)
+        for value in values:
             if isinstance(value, ExtV) and value.name in _SERIALISERS:
                 if call.args:
                     self._document(call.args[0], ctx)
@@ -286,6 +280,11 @@ class Documents:
             if isinstance(value, ClassV):
                 self._instance(InstanceV(value.qual, call, ctx))
                 return
+        # customer.model_dump(), payload.dict(), row._asdict(): the object's own data
+        if isinstance(func, Attr) and func.name in _DUMP_METHODS:
+            self._document(func.base, ctx)
+        elif isinstance(func, Ref) and func.target.rsplit(".", 1)[-1] in _DUMP_METHODS:
+            self._document(Ref(func.target.rsplit(".", 1)[0], func.line), ctx)
 
     def _documents(self, expr: Expr, ctx: str) -> None:
         for value, value_ctx in self._resolved(expr, ctx):
