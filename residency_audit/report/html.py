@@ -31,11 +31,11 @@ from residency_audit.model import (
     Finding,
     ScanResult,
     Severity,
-    SourceRef,
     Store,
 )
 from residency_audit.policy.model import Policy, Rule
 from residency_audit.report.table import summary_line
+from residency_audit.report.wording import location_text, place
 
 TEMPLATES = "templates"
 UNKNOWN_COUNTRY = "?"
@@ -134,23 +134,6 @@ class Graph:
 # --- shared helpers ----------------------------------------------------------------------
 
 
-def _place(ref: SourceRef) -> str:
-    if not ref.file:
-        return "(scan)"
-    return f"{ref.file}:{ref.line}" if ref.line else ref.file
-
-
-def _location_text(store: Store | None) -> str:
-    if store is None:
-        return "unknown"
-    loc = store.location
-    if not loc.is_known:
-        return f"unknown ({loc.provider})" if loc.provider else "unknown"
-    where = " ".join(part for part in (loc.provider, loc.region) if part)
-    countries = ", ".join(loc.countries)
-    return f"{where} ({countries})" if where else countries
-
-
 def _rules(policies: Sequence[Policy]) -> dict[str, Rule]:
     rules: dict[str, Rule] = {}
     for policy in policies:
@@ -218,8 +201,8 @@ def _finding_view(
         store_anchor=anchors.get(finding.store_id, ""),
         message=finding.message,
         declared_at=f"{finding.file}:{finding.line}",
-        location=_location_text(stores.get(finding.store_id)),
-        evidence=tuple(EvidenceView(_place(r), r.note) for r in finding.evidence),
+        location=location_text(stores.get(finding.store_id)),
+        evidence=tuple(EvidenceView(place(r), r.note) for r in finding.evidence),
         reason=reason,
     )
 
@@ -248,7 +231,7 @@ def _inventory(
                     name=store.name or "",
                     kind=store.kind.replace("_", " "),
                     source=store.source,
-                    location=_location_text(store),
+                    location=location_text(store),
                     also_in=", ".join(c for c in countries if c != code),
                     personal=personal.status.value,
                     subjects=", ".join(personal.subjects),

@@ -23,10 +23,10 @@ from residency_audit.model import (
     LocationStatus,
     ScanError,
     ScanResult,
-    SourceRef,
     Store,
 )
 from residency_audit.policy.model import Policy
+from residency_audit.report.wording import location_text, place
 
 TOOL_NAME = "residency-audit"
 ERRORS_SUITE = "residency-audit: files not read"
@@ -41,12 +41,6 @@ def xml_safe(text: str) -> str:
     return _NOT_XML.sub("\ufffd", text)
 
 
-def _place(ref: SourceRef) -> str:
-    if not ref.file:
-        return "(scan)"
-    return f"{ref.file}:{ref.line}" if ref.line else ref.file
-
-
 def _failure_body(finding: Finding, store: Store | None) -> str:
     lines = [
         f"{finding.severity.value.upper()} {finding.rule_id}: {finding.message}",
@@ -54,10 +48,9 @@ def _failure_body(finding: Finding, store: Store | None) -> str:
         f"declared at: {finding.file}:{finding.line}",
     ]
     if store is not None and store.location.is_known:
-        where = " ".join(p for p in (store.location.provider, store.location.region) if p)
-        lines.append(f"location: {where} ({', '.join(store.location.countries)})".strip())
+        lines.append(f"location: {location_text(store)}")
     lines.append("evidence:")
-    lines.extend(f"  {_place(ref)}  {ref.note}" for ref in finding.evidence)
+    lines.extend(f"  {place(ref)}  {ref.note}" for ref in finding.evidence)
     return xml_safe("\n".join(lines) + "\n")
 
 

@@ -15,8 +15,9 @@ import html
 import re
 from collections.abc import Sequence
 
-from residency_audit.model import Finding, ScanResult, Severity, SourceRef, Store
+from residency_audit.model import Finding, ScanResult, Severity, Store
 from residency_audit.policy.model import Policy, Rule
+from residency_audit.report.wording import location_text, place
 
 MAX_FINDINGS_SHOWN = 50
 
@@ -63,23 +64,6 @@ def code(value: str, *, in_table: bool = False) -> str:
     return f"{fence}{padding}{value}{padding}{fence}"
 
 
-def _place(ref: SourceRef) -> str:
-    if not ref.file:
-        return "(scan)"
-    return f"{ref.file}:{ref.line}" if ref.line else ref.file
-
-
-def _location(store: Store | None) -> str:
-    if store is None:
-        return "unknown"
-    loc = store.location
-    if not loc.is_known:
-        return f"unknown ({loc.provider})" if loc.provider else "unknown"
-    where = " ".join(part for part in (loc.provider, loc.region) if part)
-    countries = ", ".join(loc.countries)
-    return f"{where} ({countries})" if where else countries
-
-
 def _counts(result: ScanResult) -> str:
     policies = ", ".join(p.id for p in result.policies) or "no policy"
     return (
@@ -115,7 +99,7 @@ def _table(findings: Sequence[Finding], stores: dict[str, Store]) -> list[str]:
             f"**{f.severity.value}**",
             text(f.rule_id),
             code(f.store_id, in_table=True),
-            text(_location(stores.get(f.store_id))),
+            text(location_text(stores.get(f.store_id))),
             code(f"{f.file}:{f.line}", in_table=True),
         )
         lines.append("| " + " | ".join(cells) + " |")
@@ -132,13 +116,13 @@ def _details(finding: Finding, store: Store | None, rule: Rule | None) -> list[s
         text(finding.message),
         "",
         f"- declared at {code(f'{finding.file}:{finding.line}')}",
-        f"- location: {text(_location(store))}",
+        f"- location: {text(location_text(store))}",
     ]
     if store is not None and store.personal_data.subjects:
         lines.append(f"- data subjects: {text(', '.join(store.personal_data.subjects))}")
     lines += ["", "Evidence:", ""]
     lines += [
-        f"{n}. {code(_place(ref))} {text(ref.note)}" for n, ref in enumerate(finding.evidence, 1)
+        f"{n}. {code(place(ref))} {text(ref.note)}" for n, ref in enumerate(finding.evidence, 1)
     ]
     if rule is not None:
         refs = "; ".join(rule.references)

@@ -16,7 +16,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from residency_audit.model import Finding, ScanResult, Severity, SourceRef, Store
+from residency_audit.model import Finding, ScanResult, Severity, Store
+from residency_audit.report.wording import place
 
 SEVERITY_STYLE = {
     Severity.CRITICAL: "bold white on red",
@@ -25,10 +26,6 @@ SEVERITY_STYLE = {
     Severity.LOW: "cyan",
     Severity.INFO: "dim",
 }
-
-
-def _place(ref: SourceRef) -> str:
-    return f"{ref.file}:{ref.line}" if ref.line else ref.file or "(scan)"
 
 
 def _finding_block(finding: Finding, store: Store | None) -> Text:
@@ -43,7 +40,7 @@ def _finding_block(finding: Finding, store: Store | None) -> Text:
     text.append("\n  evidence:")
     for ref in finding.evidence:
         text.append("\n    ")
-        text.append(_place(ref), style="cyan")
+        text.append(place(ref), style="cyan")
         text.append(f"  {ref.note}")
     text.append("\n")
     return text

@@ -22,28 +22,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from residency_audit.datafiles import FastSafeLoader
+from residency_audit.geo.regions import PROVIDERS as GEO_PROVIDERS
 from residency_audit.model import EdgeKind
 
-CATALOG_IDS: frozenset[str] = frozenset(
-    {
-        "aws",
-        "gcp",
-        "azure",
-        "yandex",
-        "vkcs",
-        "selectel",
-        "cloudru",
-        "huawei",
-        "alicloud",
-        "oci",
-        "digitalocean",
-        "hetzner",
-        "ovh",
-        "linode",
-        "ibm",
-        "tencent",
-    }
-)
+CATALOG_IDS: frozenset[str] = GEO_PROVIDERS  # one list: the geo catalog's provider ids
 """Provider ids of the geo catalog (regions table); every provider maps to one of them."""
 
 _K = TypeVar("_K")
