@@ -56,15 +56,17 @@ class FactsCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self._base = str(directory)
         self.hits = 0
         self.misses = 0
 
-    def _entry(self, key: str) -> Path:
-        return self.directory / key[:2] / key
+    def _entry(self, key: str) -> str:
+        return os.path.join(self._base, key[:2], key)
 
     def get(self, key: str) -> object | None:
         try:
-            blob = self._entry(key).read_bytes()
+            with open(self._entry(key), "rb") as stream:
+                blob = stream.read()
         except OSError:
             self.misses += 1
             return None
@@ -88,8 +90,8 @@ class FactsCache:
         checksum = hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest()
         entry = self._entry(key)
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=entry.parent, prefix=".tmp-")
+            os.makedirs(os.path.dirname(entry), exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(entry), prefix=".tmp-")
         except OSError:
             return
         try:

@@ -22,7 +22,7 @@ from residency_audit.cache import DIGEST_SIZE, tool_fingerprint
 from residency_audit.discovery import DiscoveredFile
 
 
-def _stat_signature(path: Path) -> bytes:
+def _stat_signature(path: str) -> bytes:
     try:
         stat = os.stat(path)
     except OSError:
@@ -54,6 +54,8 @@ def scan_key(
     for path in outside_inputs:
         digest.update(b"\2" + str(path).encode() + b"\0" + _content(path))
     digest.update(b"\3" + extra)
+    base = str(root)
     for file in files:
-        digest.update(b"\4" + file.path.encode() + b"\0" + _stat_signature(root / file.path))
+        signature = _stat_signature(os.path.join(base, file.path))
+        digest.update(b"\4" + file.path.encode() + b"\0" + signature)
     return "memo-" + digest.hexdigest()
