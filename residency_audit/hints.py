@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from residency_audit.config import Config
-from residency_audit.model import Store
+from residency_audit.model import SourceRef, Store
 from residency_audit.policy.model import Policy
 
 
@@ -37,3 +37,21 @@ def scan_hints(
             "variables without a default can be given under `variables:` in the config."
         )
     return tuple(hints)
+
+
+MAX_LISTED_WRITES = 5
+
+
+def unresolved_writes_hint(refs: Sequence[SourceRef]) -> tuple[str, ...]:
+    """Writes the scan saw but could not tie to a store: silence would hide a store."""
+    if not refs:
+        return ()
+    lines = [f"  {r.file}:{r.line}  {r.note}" for r in refs[:MAX_LISTED_WRITES]]
+    more = len(refs) - MAX_LISTED_WRITES
+    if more > 0:
+        lines.append(f"  ... and {more} more")
+    return (
+        f"{len(refs)} write(s) in the code go to a store the scan cannot name, so they are "
+        "not in the report; name the bucket/host in a constant, settings or the config's "
+        "`endpoints:`/`stores:`:\n" + "\n".join(lines),
+    )

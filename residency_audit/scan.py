@@ -15,7 +15,7 @@ from residency_audit.classify import classify
 from residency_audit.config import CONFIG_FILE_NAME, Config, ConfigError, load_config
 from residency_audit.discovery import DiscoveredFile, discover
 from residency_audit.facts import ParseOptions, parse_all, parse_plans
-from residency_audit.hints import scan_hints
+from residency_audit.hints import scan_hints, unresolved_writes_hint
 from residency_audit.link import link
 from residency_audit.memo import scan_key
 from residency_audit.model import Finding, PolicyRef, ScanError, ScanResult
@@ -120,6 +120,7 @@ def run_scan(request: ScanRequest, progress: ScanProgress | None = None) -> Scan
         hints=(
             *outcome.hints,
             *scan_hints(stores, config, policies),
+            *unresolved_writes_hint(linked.code.unresolved),
             *template_hints((*parsed.facts, *piped)),
         ),
     )

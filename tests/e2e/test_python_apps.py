@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,3 +122,25 @@ def test_russian_store_written_by_code_is_compliant() -> None:
     assert registry["location"]["countries"] == ["RU"]
     assert "user.government_id.oms_policy" in registry["personal_data"]["categories"]
     assert all(f["store_id"] != registry["id"] for f in document["findings"])
+
+
+def test_writes_to_a_store_the_code_does_not_name_are_a_hint(tmp_path: Path) -> None:
+    app = tmp_path / "app"
+    app.mkdir()
+    (app / "export.py").write_text(
+        "import boto3\n\n"
+        's3 = boto3.client("s3", region_name="eu-west-1")\n\n\n'
+        "def export_customer(bucket: str, email: str) -> None:\n"
+        '    s3.put_object(Bucket=bucket, Key="c.json", Body=b"{}", Metadata={"email": email})\n'
+    )
+    run = run_cli("scan", str(tmp_path), "--format", "json")
+    assert run.exit_code == 0
+    document = run.json()
+    assert document["stores"] == []
+    assert document["hints"] == [
+        "1 write(s) in the code go to a store the scan cannot name, so they are not in the "
+        "report; name the bucket/host in a constant, settings or the config's "
+        "`endpoints:`/`stores:`:\n"
+        "  app/export.py:7  put_object() writes to a s3 store the scan cannot name: the bucket "
+        "is not known statically: parameter bucket is given by the caller"
+    ]
