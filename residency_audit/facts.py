@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Collection, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -132,8 +133,17 @@ def _parse_many(jobs: list[tuple[DiscoveredFile, bytes]], workers: int) -> list[
         return [_parse_job(job) for job in jobs]
     chunk = max(1, len(jobs) // (workers * 8))
     context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        return list(pool.map(_parse_job, jobs, chunksize=chunk))
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(_parse_job, jobs, chunksize=chunk))
+    except (BrokenProcessPool, OSError) as exc:
+        # Workers that cannot start (no main module to re-import, no /dev/shm) or that die
+        # must not cost the report: parse in this process instead, slower but complete.
+        print(
+            f"residency-audit: parser workers failed ({exc}); parsing in one process",
+            file=sys.stderr,
+        )
+        return [_parse_job(job) for job in jobs]
 
 
 def _read(root: str, file: DiscoveredFile) -> bytes | ScanError:

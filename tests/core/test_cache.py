@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
+import pytest
+
 from residency_audit.cache import MAGIC, FactsCache, content_key
 from residency_audit.discovery import discover
 from residency_audit.facts import ParseOptions, parse_all
@@ -74,3 +76,25 @@ def test_unwritable_cache_only_costs_speed(tmp_path: Path) -> None:
     cache = FactsCache(blocker / "cache")
     cache.put("ab" + "0" * 62, ("x",))
     assert cache.get("ab" + "0" * 62) is None
+
+
+def test_a_broken_worker_pool_falls_back_to_parsing_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    import residency_audit.facts as facts
+
+    repo = tmp_path / "repo"
+    (repo / "infra").mkdir(parents=True)
+    for n in range(facts.MIN_FILES_FOR_POOL + 1):
+        (repo / "infra" / f"b{n}.tf").write_text(MAIN_TF.replace('"b"', f'"b{n}"'))
+    files = discover(repo).files
+    expected = parse_all(repo, files, ParseOptions(jobs=1))
+
+    class Broken:
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            raise BrokenProcessPool("simulated")
+
+    monkeypatch.setattr(facts, "ProcessPoolExecutor", Broken)
+    assert parse_all(repo, files, ParseOptions(jobs=2)) == expected
