@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -526,5 +527,13 @@ def version() -> None:
     print(__version__)
 
 
+# A scan builds millions of small, long-lived, acyclic objects (facts and graphs); with the
+# default thresholds the cycle collector rescans them over and over, which made a warm
+# 30,000-file scan spend more time collecting than working (cached parse 9.0 s -> 3.3 s).
+# The command is a short-lived process, so collecting rarely is safe.
+GC_THRESHOLDS = (100_000, 50, 1000)
+
+
 def main() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
     app()
