@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from residency_audit.model import ScanError, SourceRef
 from residency_audit.sources.kubernetes.connections import ConfigValue, EnvBinding, mask_password
@@ -61,14 +62,23 @@ class EnvLookup:
     values: tuple[EnvValue, ...] = ()
     compose_services: tuple[str, ...] = ()
 
+    @cached_property
+    def _by_name(self) -> tuple[dict[str, list[EnvValue]], dict[str, list[EnvValue]]]:
+        """Values by exact and by upper-cased name: a lookup per environment read in the
+        code must not scan every value the repository sets (quadratic on a monorepo)."""
+        exact: dict[str, list[EnvValue]] = {}
+        folded: dict[str, list[EnvValue]] = {}
+        for value in self.values:
+            exact.setdefault(value.name, []).append(value)
+            folded.setdefault(value.name.upper(), []).append(value)
+        return exact, folded
+
     def get(self, name: str) -> tuple[EnvValue, ...]:
         """The values of ``name`` from the strongest source that sets it (all of that
         source's values: one manifest per environment); case-insensitive as a fallback,
         since pydantic-settings matches names that way."""
-        found = [v for v in self.values if v.name == name]
-        if not found:
-            upper = name.upper()
-            found = [v for v in self.values if v.name.upper() == upper]
+        exact, folded = self._by_name
+        found = exact.get(name) or folded.get(name.upper(), [])
         for origin in ORIGINS:
             chosen = tuple(v for v in found if v.origin == origin)
             if chosen:
