@@ -20,6 +20,7 @@ from residency_audit.model import Edge, PersonalData, PersonalDataStatus, Source
 from residency_audit.personal_data.labels import classify_labels
 from residency_audit.personal_data.lexicon import store_name_hint
 from residency_audit.sources.python import StoreEvidence, merge_code_evidence
+from residency_audit.sources.terraform.catalog import resource_type
 
 
 def declaration_matches(declaration: StoreDeclaration, store: Store) -> bool:
@@ -103,9 +104,10 @@ def _classify_one(store: Store, config: Config, code: StoreEvidence | None) -> S
 
 
 def _label_word(store: Store) -> str:
-    """What the declaration calls its key/value pairs, for evidence notes."""
-    tagging_providers = ("aws_", "azurerm_")
-    if store.resource_type and store.resource_type.startswith(tagging_providers):
+    """What the declaration calls its key/value pairs, for evidence notes: the catalog's
+    labels attribute says it (``tags`` on AWS and Azure, ``labels`` on Google and Yandex)."""
+    rtype = resource_type(store.resource_type) if store.resource_type else None
+    if rtype is not None and rtype.labels_paths and rtype.labels_paths[0].text.startswith("tags"):
         return "tag"
     return "label"
 
