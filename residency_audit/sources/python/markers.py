@@ -13,12 +13,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import libcst as cst
-from libcst.metadata import CodeRange
 
 from residency_audit.personal_data.identifiers import markers_for
 from residency_audit.personal_data.lexicon import tokenise
 from residency_audit.sources.python.catalog import signals
 from residency_audit.sources.python.facts import MarkerHit
+from residency_audit.sources.python.positions import NodePositions
 from residency_audit.sources.python.tree import children
 
 Qualify = Callable[[str], str]
@@ -27,7 +27,7 @@ _MAX_LITERAL = 500
 
 
 def find_markers(
-    tree: cst.Module, positions: object, module: str, qualify: Qualify
+    tree: cst.Module, positions: NodePositions, module: str, qualify: Qualify
 ) -> tuple[MarkerHit, ...]:
     finder = _MarkerFinder(positions, module, qualify)
     finder.run(tree)
@@ -54,7 +54,7 @@ class _Where:
 
 
 class _MarkerFinder:
-    def __init__(self, positions: object, module: str, qualify: Qualify) -> None:
+    def __init__(self, positions: NodePositions, module: str, qualify: Qualify) -> None:
         self._positions = positions
         self._module = module
         self._qualify = qualify
@@ -62,8 +62,7 @@ class _MarkerFinder:
         self.hits: list[MarkerHit] = []
 
     def _line(self, node: cst.CSTNode) -> int:
-        pos = self._positions.get(node)  # type: ignore[attr-defined]
-        return pos.start.line if isinstance(pos, CodeRange) else 0
+        return self._positions.line(node)
 
     def run(self, tree: cst.Module) -> None:
         """Every node once, in order, without recursion; docstrings and other bare string

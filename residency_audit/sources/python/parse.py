@@ -20,7 +20,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from residency_audit.model import ScanError
 from residency_audit.sources.python.catalog import (
@@ -55,6 +54,7 @@ from residency_audit.sources.python.facts import (
 from residency_audit.sources.python.limits import refusal
 from residency_audit.sources.python.markers import find_markers
 from residency_audit.sources.python.names import is_package_init, module_name, resolve_relative
+from residency_audit.sources.python.positions import NodePositions, node_positions
 from residency_audit.sources.python.readers import (
     function_read,
     instance_read,
@@ -92,8 +92,7 @@ def _analyse(path: str, module: str, text: str) -> PythonFacts:
     except cst.ParserSyntaxError as exc:
         message = f"Python syntax error: {exc.message}"
         return PythonFacts(path, module, errors=(ScanError(path, exc.raw_line, message),))
-    wrapper = MetadataWrapper(tree, unsafe_skip_copy=True)
-    positions = wrapper.resolve(PositionProvider)
+    positions = node_positions(tree, text)
     walker = _Walker(path, module, is_package_init(path), positions)
     walker.run(tree)
     markers = find_markers(tree, positions, module, walker.qualify_dotted)
@@ -186,7 +185,7 @@ class _ClassCtx:
 
 
 class _Walker:
-    def __init__(self, path: str, module: str, is_package: bool, positions: object) -> None:
+    def __init__(self, path: str, module: str, is_package: bool, positions: NodePositions) -> None:
         self.path = path
         self.module = module
         self.is_package = is_package
@@ -212,12 +211,13 @@ class _Walker:
 
     # ---- positions ----
     def line(self, node: cst.CSTNode) -> int:
-        pos = self._positions.get(node)  # type: ignore[attr-defined]
-        return pos.start.line if isinstance(pos, CodeRange) else 0
+        return self._positions.line(node)
 
     def end_line(self, node: cst.CSTNode) -> int:
-        pos = self._positions.get(node)  # type: ignore[attr-defined]
-        return pos.end.line if isinstance(pos, CodeRange) else 0
+        return self._positions.end_line(node)
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self._positions.code(node)
 
     # ---- entry ----
     def run(self, tree: cst.Module) -> None:
@@ -598,7 +598,7 @@ class _Walker:
         annotation: str | None = None
         value_node: cst.BaseExpression | None = None
         if isinstance(small, cst.AnnAssign):
-            annotation = _code(small.annotation.annotation)
+            annotation = self.code(small.annotation.annotation)
             if annotation.startswith(("ClassVar", "typing.ClassVar")):
                 return None
             value_node = small.value
@@ -737,7 +737,7 @@ class _Walker:
             if self._scopes and isinstance(node.target, cst.Name):
                 self._scopes[-1].values[node.target.value] = value
             return value
-        return Opaque(_code(node)[:_OPAQUE_CHARS], line)
+        return Opaque(self.code(node)[:_OPAQUE_CHARS], line)
 
     def _fstring(self, node: cst.FormattedString, line: int) -> Expr:
         parts: list[Expr] = []
@@ -782,7 +782,7 @@ class _Walker:
             parts = [self.expr(operand) for operand in reversed(operands)]
             if any(_stringy(part) for part in parts):
                 return _flat_join(parts, line)
-            return Opaque(_code(node)[:_OPAQUE_CHARS], line)
+            return Opaque(self.code(node)[:_OPAQUE_CHARS], line)
         left = self.expr(node.left)
         right = self.expr(node.right)
         if isinstance(node.operator, cst.Modulo) and isinstance(left, Lit) and left.kind == "str":
@@ -794,7 +794,7 @@ class _Walker:
             and isinstance(right, DictE)
         ):
             return DictE(left.items + right.items, line)
-        return Opaque(_code(node)[:_OPAQUE_CHARS], line)
+        return Opaque(self.code(node)[:_OPAQUE_CHARS], line)
 
     def _subscript(self, node: cst.Subscript, line: int) -> Expr:
         base = self.expr(node.value)
@@ -802,7 +802,7 @@ class _Walker:
         key: Expr = (
             self.expr(element.value)
             if isinstance(element, cst.Index)
-            else Opaque(_code(node)[:_OPAQUE_CHARS], line)
+            else Opaque(self.code(node)[:_OPAQUE_CHARS], line)
         )
         if isinstance(base, Ref) and base.target == "os.environ":
             name = literal_text(key)
@@ -822,7 +822,7 @@ class _Walker:
             elif arg.star == "**":
                 star_kwargs.append(value)
             elif arg.star == "*":
-                args.append(Opaque(f"*{_code(arg.value)[:_OPAQUE_CHARS]}", line))
+                args.append(Opaque(f"*{self.code(arg.value)[:_OPAQUE_CHARS]}", line))
             else:
                 args.append(value)
         special = self._special_call(func, args, kwargs, line)
@@ -864,13 +864,6 @@ class _Walker:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _code(node: cst.CSTNode) -> str:
-    try:
-        return cst.Module(body=()).code_for_node(node).strip()
-    except Exception:  # only used for short evidence text
-        return type(node).__name__
 
 
 def _dotted(node: cst.BaseExpression | cst.Attribute | cst.Name | None) -> str | None:
