@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import resources
 
 import pytest
+import yaml
 
 from residency_audit.sources.python import might_matter, parse_python
-from residency_audit.sources.python.prefilter import import_roots
+from residency_audit.sources.python.catalog import signals
+from residency_audit.sources.python.prefilter import import_roots, might_hold_markers
 from tests.python.conftest import PYTHON_FIXTURES, Project
 
 Get = Callable[[str], Project]
@@ -106,3 +109,62 @@ def test_import_roots_leave_out_what_every_file_imports() -> None:
     roots = import_roots()
     assert {"boto3", "sqlalchemy", "django", "psycopg", "redis", "google.cloud"} <= roots
     assert not {"os", "typing", "dataclasses", "google"} & roots
+
+
+# ---- the marker gate: a parsed file is searched for markers only if it can hold one ----
+
+_MARKER_ROWS = [
+    row
+    for row in yaml.safe_load(
+        resources.files("residency_audit.personal_data")
+        .joinpath("data/subject_markers.yaml")
+        .read_text("utf-8")
+    )["markers"]
+    if row["context"] != "dependency"  # read from requirements files, not Python code
+]
+_MARKER_EXAMPLES = [
+    (f"{row['id']}: {example}", example) for row in _MARKER_ROWS for example in row["examples"]
+] + [
+    (f"{marker.id}: {example}", example)
+    for marker in signals().code_markers
+    for example in marker.examples
+]
+
+
+@pytest.mark.parametrize(
+    ("label", "example"), _MARKER_EXAMPLES, ids=[label for label, _ in _MARKER_EXAMPLES]
+)
+def test_every_marker_example_opens_the_gate_however_it_is_quoted(label: str, example: str) -> None:
+    for literal in (
+        f'"{example}"',
+        f"'{example}'",
+        repr(example),
+        ascii(example),
+        f'f"{example}"',
+        f'"""{example}"""',
+    ):
+        source = f"value = {literal}\n".encode()
+        assert might_hold_markers(source), (label, literal)
+        assert might_matter(source), (label, literal)
+
+
+@pytest.mark.parametrize("name", PYTHON_FIXTURES)
+def test_fixture_files_with_markers_open_the_gate(project: Get, name: str) -> None:
+    p = project(name)
+    with_markers = [f.path for f in p.facts if f.markers]
+    assert with_markers, "the fixture has no marker to check the gate with"
+    for path in with_markers:
+        assert might_hold_markers(p.sources[path]), path
+
+
+def test_files_without_marker_literals_are_not_searched() -> None:
+    source = (
+        b"from dataclasses import dataclass\n\n\n@dataclass\nclass Order:\n"
+        b"    country: str = 'DE'\n    phone: str = '+49 30 1234567'\n"
+    )
+    assert might_matter(source)
+    assert not might_hold_markers(source)
+    assert parse_python("orders.py", source).markers == ()
+    russian = source.replace(b"'DE'", b"'RU'")
+    assert might_hold_markers(russian)
+    assert [hit.marker for hit in parse_python("orders.py", russian).markers] == ["country-code-ru"]

@@ -55,6 +55,7 @@ from residency_audit.sources.python.limits import refusal
 from residency_audit.sources.python.markers import find_markers
 from residency_audit.sources.python.names import is_package_init, module_name, resolve_relative
 from residency_audit.sources.python.positions import NodePositions, node_positions
+from residency_audit.sources.python.prefilter import might_hold_markers
 from residency_audit.sources.python.readers import (
     function_read,
     instance_read,
@@ -78,7 +79,7 @@ def parse_python(path: str, data: bytes) -> PythonFacts:
         return PythonFacts(path, module, errors=(error,) if error else ())
     try:
         with _recursion_limit(_LIBCST_RECURSION):
-            return _analyse(path, module, text)
+            return _analyse(path, module, text, might_hold_markers(data))
     except RecursionError:
         return PythonFacts(path, module, errors=(ScanError(path, None, _TOO_DEEP),))
     except Exception as exc:  # a defect here must not stop the scan: report it, go on
@@ -86,7 +87,7 @@ def parse_python(path: str, data: bytes) -> PythonFacts:
         return PythonFacts(path, module, errors=(ScanError(path, None, message),))
 
 
-def _analyse(path: str, module: str, text: str) -> PythonFacts:
+def _analyse(path: str, module: str, text: str, markers_possible: bool) -> PythonFacts:
     try:
         tree = cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
@@ -95,7 +96,11 @@ def _analyse(path: str, module: str, text: str) -> PythonFacts:
     positions = node_positions(tree, text)
     walker = _Walker(path, module, is_package_init(path), positions)
     walker.run(tree)
-    markers = find_markers(tree, positions, module, walker.qualify_dotted)
+    # Most files hold no literal any marker could match; walking all their nodes for
+    # markers cost a fifth of reading them.
+    markers = (
+        find_markers(tree, positions, module, walker.qualify_dotted) if markers_possible else ()
+    )
     return PythonFacts(
         path=path,
         module=module,

@@ -24,6 +24,11 @@ def might_matter(data: bytes) -> bool:
     return any(pattern.search(data) is not None for pattern in _patterns())
 
 
+def might_hold_markers(data: bytes) -> bool:
+    """False only for files in which no literal can match a subject or code marker."""
+    return any(pattern.search(data) is not None for pattern in _marker_patterns())
+
+
 def import_roots() -> frozenset[str]:
     """Top-level packages named by the tables (``boto3``, ``sqlalchemy``, ``environ`` ...)."""
     catalog = client_catalog()
@@ -73,6 +78,13 @@ def _imports_of(roots: Iterable[str]) -> bytes:
 def _patterns() -> tuple[re.Pattern[bytes], ...]:
     """Searched one by one: Python's engine scans a single big alternation slower than
     these separately, and most kept files stop at the first."""
+    table = signals()
     return tuple(
-        re.compile(p) for p in (_imports_of(import_roots()), *signals().prefilter_patterns)
+        re.compile(p)
+        for p in (_imports_of(import_roots()), *table.prefilter_patterns, *table.marker_patterns)
     )
+
+
+@cache
+def _marker_patterns() -> tuple[re.Pattern[bytes], ...]:
+    return tuple(re.compile(p) for p in signals().marker_patterns)
