@@ -29,10 +29,10 @@ REPO = HERE.parent
 
 def child(argv: list[str]) -> None:
     """Run one scan in this process and print its peak memory (self + workers) in KiB."""
-    from residency_audit.cli import app
+    from residency_audit.cli import main
 
     with contextlib.suppress(SystemExit):
-        app(argv, standalone_mode=False)
+        main(argv)  # the console script's own entry point, GC settings included
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(json.dumps({"maxrss_kib": max(own, workers)}), file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from residency_audit.baseline import DEFAULT_BASELINE_FILE, render_baseline
 from residency_audit.cache import default_cache_dir
 from residency_audit.config import ConfigError
 from residency_audit.explain import render_explanation, resolve, suggestions
+from residency_audit.gc_tuning import collect_rarely
 from residency_audit.hook import fails as hook_fails
 from residency_audit.hook import relative_paths, relevant_findings, render_hook, repository_root
 from residency_audit.init import (
@@ -527,13 +527,6 @@ def version() -> None:
     print(__version__)
 
 
-# A scan builds millions of small, long-lived, acyclic objects (facts and graphs); with the
-# default thresholds the cycle collector rescans them over and over, which made a warm
-# 30,000-file scan spend more time collecting than working (cached parse 9.0 s -> 3.3 s).
-# The command is a short-lived process, so collecting rarely is safe.
-GC_THRESHOLDS = (100_000, 50, 1000)
-
-
-def main() -> None:
-    gc.set_threshold(*GC_THRESHOLDS)
-    app()
+def main(argv: list[str] | None = None) -> None:
+    collect_rarely()
+    app(args=argv)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from residency_audit.cache import FactsCache, content_key
 from residency_audit.discovery import DiscoveredFile, FileKind
+from residency_audit.gc_tuning import collect_rarely
 from residency_audit.model import ScanError
 from residency_audit.sources.kubernetes.parse import (
     KubernetesFacts,
@@ -134,7 +135,9 @@ def _parse_many(jobs: list[tuple[DiscoveredFile, bytes]], workers: int) -> list[
     chunk = max(1, len(jobs) // (workers * 8))
     context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
     try:
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, mp_context=context, initializer=collect_rarely
+        ) as pool:
             return list(pool.map(_parse_job, jobs, chunksize=chunk))
     except (BrokenProcessPool, OSError) as exc:
         # Workers that cannot start (no main module to re-import, no /dev/shm) or that die

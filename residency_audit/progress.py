@@ -12,8 +12,11 @@ pipeline knows without reaching into the per-file workers.
 
 from __future__ import annotations
 
+import itertools
+import os
 import sys
 import threading
+import time
 from typing import Protocol, TextIO
 
 from rich.console import Console
@@ -27,6 +30,8 @@ from rich.progress import (
 )
 
 SHOW_AFTER_SECONDS = 0.5
+# Set to 1 to print how long each stage took on stderr, to see where a slow scan spends.
+TIMINGS_VARIABLE = "RESIDENCY_AUDIT_TIMINGS"
 # run_scan's stages: discover, parse, link, classify, evaluate, suppress.
 SCAN_STAGES = 6
 
@@ -102,11 +107,40 @@ class BarProgress:
                 self._progress.stop()
 
 
+class TimedProgress:
+    """Wraps another progress and, when the scan ends, prints each stage's duration."""
+
+    def __init__(self, inner: ScanProgress, stream: TextIO) -> None:
+        self._inner = inner
+        self._stream = stream
+        self._started = time.perf_counter()
+        self._stages: list[tuple[str, float]] = []
+
+    def stage(self, description: str) -> None:
+        self._stages.append((description, time.perf_counter()))
+        self._inner.stage(description)
+
+    def close(self) -> None:
+        self._inner.close()
+        end = time.perf_counter()
+        marks = [("starting", self._started), *self._stages, ("", end)]
+        parts = [
+            f"{name} {later - at:.2f} s" for (name, at), (_, later) in itertools.pairwise(marks)
+        ]
+        self._stream.write(f"timings: {'; '.join(parts)}; total {end - self._started:.2f} s\n")
+
+
 def progress_for(
     *, quiet: bool, stream: TextIO | None = None, delay: float = SHOW_AFTER_SECONDS
 ) -> ScanProgress:
-    """A bar on ``stream`` (stderr) when someone is watching it, else nothing."""
+    """A bar on ``stream`` (stderr) when someone is watching it, else nothing; stage
+    timings too when ``RESIDENCY_AUDIT_TIMINGS=1``."""
     target = stream if stream is not None else sys.stderr
-    if quiet or not target.isatty():
-        return NoProgress()
-    return BarProgress(Console(file=target), delay=delay)
+    progress: ScanProgress = (
+        NoProgress()
+        if quiet or not target.isatty()
+        else BarProgress(Console(file=target), delay=delay)
+    )
+    if os.environ.get(TIMINGS_VARIABLE) == "1":
+        return TimedProgress(progress, target)
+    return progress

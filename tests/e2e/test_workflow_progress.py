@@ -108,3 +108,39 @@ def test_terminal_stderr_with_quiet_stays_empty_and_stdout_is_json() -> None:
     assert completed.returncode == 1
     assert on_terminal == b""
     validate_report(json.loads(completed.stdout))
+
+
+def test_timings_on_request_name_every_stage_on_stderr_only() -> None:
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "residency_audit",
+            "scan",
+            "fixtures/demo-shop",
+            "--format",
+            "json",
+            "--no-cache",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "RESIDENCY_AUDIT_TIMINGS": "1"},
+    )
+    assert completed.returncode == 1
+    validate_report(json.loads(completed.stdout))
+    (line,) = completed.stderr.splitlines()
+    assert line.startswith("timings: starting ")
+    stages = [part.rsplit(" ", 2)[0] for part in line.removeprefix("timings: ").split("; ")]
+    assert stages == [
+        "starting",
+        "discovering files",
+        "parsing 16 files",
+        "linking",
+        "classifying personal data",
+        "evaluating policies",
+        "applying suppressions",
+        "total",
+    ]
