@@ -67,27 +67,28 @@ def parse_floor(corpus: Path, jobs: int) -> tuple[float, int]:
     import yaml
 
     from residency_audit.discovery import FileKind, discover
+    from residency_audit.gc_tuning import collect_rarely
     from residency_audit.sources.kubernetes.parse import looks_like_manifest
+    from residency_audit.sources.python import select_for_parsing
 
-    try:
-        from residency_audit.sources.python import might_matter
-    except ImportError:  # before the Python source exists every file is parsed
-
-        def might_matter(data: bytes) -> bool:
-            return True
-
+    collect_rarely()  # the scan's own processes run with these settings
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     parsers = {
         FileKind.TERRAFORM: hcl2.parses_to_tree,
         FileKind.PYTHON: libcst.parse_module,
         FileKind.YAML: lambda text: list(yaml.compose_all(text, Loader=loader)),
     }
+    files = discover(corpus).files
+    sources = {file.path: (corpus / file.path).read_bytes() for file in files}
+    chosen_python = select_for_parsing(
+        {f.path: sources[f.path] for f in files if f.kind is FileKind.PYTHON}
+    )
     total = 0.0
     parsed = 0
-    for file in discover(corpus).files:
-        data = (corpus / file.path).read_bytes()
+    for file in files:
+        data = sources[file.path]
         bare_parse = parsers.get(file.kind)
-        skipped = (file.kind is FileKind.PYTHON and not might_matter(data)) or (
+        skipped = (file.kind is FileKind.PYTHON and file.path not in chosen_python) or (
             file.kind is FileKind.YAML and not looks_like_manifest(data, file.path)
         )
         if bare_parse is None or skipped:

@@ -32,6 +32,7 @@ from residency_audit.sources.python import (
     might_matter,
     parse_compose_env,
     parse_dotenv,
+    select_for_parsing,
 )
 from residency_audit.sources.terraform.parse import TerraformFile, parse_terraform
 from residency_audit.sources.terraform.plan import PlanFacts, looks_like_plan, parse_plan
@@ -169,8 +170,9 @@ def parse_all(
     """Facts of every relevant file, in discovery order whatever the worker count.
 
     Files are read here (cheap); each one's facts come from the cache when its content was
-    parsed before, else from a worker. Results are merged in discovery order, so the report
-    is byte-identical for any ``--jobs``.
+    parsed before, else from a worker. Python files are chosen together, from their bytes
+    (see :func:`select_for_parsing`), before any of them is parsed. Results are merged in
+    discovery order, so the report is byte-identical for any ``--jobs``.
     """
     root_text = str(root)
     options = options or ParseOptions()
@@ -178,6 +180,16 @@ def parse_all(
     pending: list[tuple[int, str, tuple[DiscoveredFile, bytes]]] = []
     scanned = 0
     plans: list[tuple[int, DiscoveredFile]] = []
+    python: list[tuple[int, DiscoveredFile, bytes]] = []
+
+    def dispatch(index: int, file: DiscoveredFile, data: bytes) -> None:
+        key = content_key(file.path, file.kind.value, data)
+        cached = options.cache.get(key) if options.cache else None
+        if cached is not None:
+            slots[index] = cached  # type: ignore[call-overload]
+        else:
+            pending.append((index, key, (file, data)))
+
     for file in files:
         if file.kind is FileKind.JSON:
             plans.append((len(slots), file))
@@ -187,16 +199,17 @@ def parse_all(
             continue
         scanned += 1
         data = _read(root_text, file)
-        if isinstance(data, ScanError):
-            slots.append(data)
-            continue
-        key = content_key(file.path, file.kind.value, data)
-        cached = options.cache.get(key) if options.cache else None
-        if cached is not None:
-            slots.append(cached)  # type: ignore[arg-type]
-            continue
-        pending.append((len(slots), key, (file, data)))
         slots.append(None)
+        if isinstance(data, ScanError):
+            slots[-1] = data
+        elif file.kind is FileKind.PYTHON:
+            python.append((len(slots) - 1, file, data))
+        else:
+            dispatch(len(slots) - 1, file, data)
+    chosen = select_for_parsing({file.path: data for _, file, data in python})
+    for index, file, data in python:
+        if file.path in chosen:
+            dispatch(index, file, data)
 
     results = _parse_many([job for _, _, job in pending], options.jobs)
     for (index, key, _), result in zip(pending, results, strict=True):

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from importlib import resources
 
 import pytest
 import yaml
 
-from residency_audit.sources.python import might_matter, parse_python
+from residency_audit.sources.python import (
+    build_env_lookup,
+    link_python,
+    might_matter,
+    parse_python,
+)
 from residency_audit.sources.python.catalog import signals
-from residency_audit.sources.python.prefilter import import_roots, might_hold_markers
+from residency_audit.sources.python.prefilter import (
+    Relevance,
+    import_roots,
+    might_hold_markers,
+    relevance,
+    select_for_parsing,
+)
 from tests.python.conftest import PYTHON_FIXTURES, Project
 
 Get = Callable[[str], Project]
@@ -21,6 +32,93 @@ def test_linking_only_the_kept_files_gives_the_same_result(project: Get, name: s
     p = project(name)
     kept = tuple(f for f in p.facts if might_matter(p.sources[f.path]))
     assert p.link(kept) == p.link()
+    chosen = select_for_parsing(p.sources)
+    assert p.link(tuple(f for f in p.facts if f.path in chosen)) == p.link()
+
+
+_PEOPLE_WRITER = b"""import boto3
+from dataclasses import asdict
+
+from app.people import Person
+
+table = boto3.resource("dynamodb", region_name="eu-west-1").Table("persons")
+
+
+def save(person: Person) -> None:
+    table.put_item(Item=asdict(person))
+"""
+_PEOPLE = b"""from dataclasses import dataclass
+
+
+@dataclass
+class Person:
+    snils: str
+    passport_number: str
+"""
+
+
+def test_a_data_class_file_is_parsed_because_the_writer_names_its_module() -> None:
+    sources = {
+        "app/writer.py": _PEOPLE_WRITER,
+        "app/people.py": _PEOPLE,
+        "app/reports.py": _PEOPLE.replace(b"Person", b"Report"),
+    }
+    assert relevance(sources["app/people.py"]) is Relevance.IF_NAMED
+    chosen = select_for_parsing(sources)
+    assert chosen == {"app/writer.py", "app/people.py"}
+    facts = tuple(parse_python(path, data) for path, data in sources.items())
+
+    def written(paths: Collection[str]) -> tuple[str, ...]:
+        linked = link_python(tuple(f for f in facts if f.path in paths), build_env_lookup(), (), ())
+        return tuple(f.name for e in linked.store_evidence for f in e.fields)
+
+    # the fields of the document written come from the data class: without it, none
+    assert written(sources) == written(chosen) == ("snils", "passport_number")
+    assert written({"app/writer.py"}) == ()
+
+
+_WRITER = b"import boto3\n\ntable = boto3.resource('dynamodb').Table('persons')\n"
+_DATA_CLASS = b"from dataclasses import dataclass\n\n\n@dataclass\nclass Person:\n    inn: str\n"
+
+
+@pytest.mark.parametrize(
+    "reference",
+    [
+        b"from app.people import Person\n",
+        b"from .people import Person\n",
+        b"from app import people\n",
+        b"import app.people as p\n",
+        b"module = importlib.import_module('app.people')\n",
+    ],
+)
+def test_a_data_class_file_named_by_a_parsed_file_is_parsed(reference: bytes) -> None:
+    sources = {"app/writer.py": _WRITER + reference, "app/people.py": _DATA_CLASS}
+    assert select_for_parsing(sources) == {"app/writer.py", "app/people.py"}
+
+
+def test_data_class_files_nobody_parsed_names_are_not_parsed() -> None:
+    sources = {
+        "app/writer.py": _WRITER,
+        "app/people.py": _DATA_CLASS,
+        # named only by another data-class file that is itself not needed
+        "app/teams.py": _DATA_CLASS + b"from app.people import Person\n",
+        "app/util.py": b"def add(a, b):\n    return a + b\n",
+    }
+    assert select_for_parsing(sources) == {"app/writer.py"}
+
+
+def test_data_class_files_are_pulled_in_through_chains_and_packages() -> None:
+    sources = {
+        "app/writer.py": _WRITER + b"from app.models import Order\n",
+        "app/models/__init__.py": _DATA_CLASS + b"from .address import Address\n",
+        "app/models/address.py": _DATA_CLASS.replace(b"Person", b"Address"),
+        "app/models/unused.py": _DATA_CLASS.replace(b"Person", b"Unused"),
+    }
+    assert select_for_parsing(sources) == {
+        "app/writer.py",
+        "app/models/__init__.py",
+        "app/models/address.py",
+    }
 
 
 def test_the_fixtures_have_files_to_skip(project: Get) -> None:

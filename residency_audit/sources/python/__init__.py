@@ -2,7 +2,8 @@
 
 The lead stages call these:
 
-* per file: :func:`might_matter` (bytes prefilter), then :func:`parse_python`;
+* per file: :func:`select_for_parsing` over all Python files (bytes prefilter), then
+  :func:`parse_python` on each chosen one;
   ``.env`` / docker-compose files: :func:`parse_dotenv`, :func:`parse_compose_env`;
 * when linking: :func:`build_env_lookup`, then :func:`link_python` with the Terraform and
   Kubernetes stores, and :func:`own_endpoints` from the config;
@@ -22,7 +23,7 @@ from residency_audit.sources.python.env import (
 from residency_audit.sources.python.evidence import merge_code_evidence
 from residency_audit.sources.python.facts import PythonFacts
 from residency_audit.sources.python.link import PythonLink, StoreEvidence, WrittenField, link_python
-from residency_audit.sources.python.prefilter import might_matter
+from residency_audit.sources.python.prefilter import might_matter, select_for_parsing
 from residency_audit.sources.python.stores import OwnEndpoint, own_endpoints
 
 __all__ = [
@@ -44,6 +45,7 @@ __all__ = [
     "parse_compose_env",
     "parse_dotenv",
     "parse_python",
+    "select_for_parsing",
 ]
 
 

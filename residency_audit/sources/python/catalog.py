@@ -336,6 +336,7 @@ class Signals:
     context_calls: tuple[ContextCall, ...]
     code_markers: tuple[CodeMarker, ...]
     prefilter_patterns: tuple[bytes, ...]
+    model_patterns: tuple[bytes, ...]
     marker_patterns: tuple[bytes, ...]
 
     def context_of_tokens(self, tokens: Iterable[str]) -> str | None:
@@ -721,7 +722,10 @@ def signals() -> Signals:
             )
         )
     patterns = tuple(p.encode("utf-8") for p in _strings(data["prefilter_patterns"], where))
+    model_patterns = tuple(p.encode("utf-8") for p in _strings(data["model_patterns"], where))
     marker_patterns = tuple(p.encode("utf-8") for p in _strings(data["marker_patterns"], where))
-    for pattern in (*patterns, *marker_patterns):
+    for pattern in (*patterns, *model_patterns, *marker_patterns):
         re.compile(pattern)
-    return Signals(contexts, tuple(calls), tuple(markers), patterns, marker_patterns)
+    return Signals(
+        contexts, tuple(calls), tuple(markers), patterns, model_patterns, marker_patterns
+    )

@@ -8,20 +8,70 @@ matches none of the byte patterns cannot produce a fact the linker uses, so it i
 The patterns come from the data tables (the import roots of every client, reader and
 framework name) plus data/signals.yaml; tests check on every fixture that linking the
 prefiltered files gives the same result as linking all of them.
+
+A file whose only sign is a plain data class (a dataclass, TypedDict, NamedTuple, attrs
+class) matters only if code that writes a store can reach the class, and code reaches a
+class only through its module's name: :func:`select_for_parsing` parses such a file only
+when a file it parses mentions that name (the last part of the module's dotted name, as a
+word anywhere in the text: imports, relative imports, ``import_module`` strings), and
+repeats until no further file is pulled in. Still bytes only, before any parse.
 """
 
 from __future__ import annotations
 
+import enum
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cache
 
 from residency_audit.sources.python.catalog import client_catalog, frameworks, readers, signals
+from residency_audit.sources.python.names import module_name
+
+
+class Relevance(enum.Enum):
+    SKIP = "skip"  # nothing in the file can change the analysis
+    IF_NAMED = "if named"  # only plain data classes: parse when a parsed file names it
+    PARSE = "parse"
+
+
+def relevance(data: bytes) -> Relevance:
+    if any(pattern.search(data) is not None for pattern in _patterns()):
+        return Relevance.PARSE
+    if any(pattern.search(data) is not None for pattern in _model_patterns()):
+        return Relevance.IF_NAMED
+    return Relevance.SKIP
 
 
 def might_matter(data: bytes) -> bool:
-    """False only for files the full analysis would get nothing from."""
-    return any(pattern.search(data) is not None for pattern in _patterns())
+    """False only for files the full analysis would get nothing from, whatever other
+    files say (a data-class file may still be left out by :func:`select_for_parsing`)."""
+    return relevance(data) is not Relevance.SKIP
+
+
+def select_for_parsing(sources: Mapping[str, bytes]) -> frozenset[str]:
+    """The paths (of ``sources``: path -> bytes, all Python files of the scan) to parse."""
+    selected: set[str] = set()
+    waiting: dict[bytes, list[str]] = {}  # module name's last part -> data-class files
+    for path, data in sources.items():
+        kind = relevance(data)
+        if kind is Relevance.PARSE:
+            selected.add(path)
+        elif kind is Relevance.IF_NAMED:
+            waiting.setdefault(_last_name(path), []).append(path)
+    frontier = list(selected)
+    while frontier and waiting:
+        words = set().union(*(_WORD.findall(sources[path]) for path in frontier))
+        frontier = [p for name in words & waiting.keys() for p in waiting.pop(name)]
+        selected.update(frontier)
+    return frozenset(selected)
+
+
+_WORD = re.compile(rb"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _last_name(path: str) -> bytes:
+    """``app/models/customer.py`` -> ``customer``; ``app/models/__init__.py`` -> ``models``."""
+    return module_name(path).rsplit(".", 1)[-1].encode("utf-8", "replace")
 
 
 def might_hold_markers(data: bytes) -> bool:
@@ -83,6 +133,11 @@ def _patterns() -> tuple[re.Pattern[bytes], ...]:
         re.compile(p)
         for p in (_imports_of(import_roots()), *table.prefilter_patterns, *table.marker_patterns)
     )
+
+
+@cache
+def _model_patterns() -> tuple[re.Pattern[bytes], ...]:
+    return tuple(re.compile(p) for p in signals().model_patterns)
 
 
 @cache
