@@ -64,24 +64,30 @@ class FactsCache:
         return os.path.join(self._base, key[:2], key)
 
     def get(self, key: str) -> object | None:
+        """The entry's value, counted as a hit or a miss of the parse cache."""
+        value = self.peek(key)
+        if value is None:
+            self.misses += 1
+        else:
+            self.hits += 1
+        return value
+
+    def peek(self, key: str) -> object | None:
+        """The entry's value, uncounted (the scan's own bookkeeping entries)."""
         try:
             with open(self._entry(key), "rb") as stream:
                 blob = stream.read()
         except OSError:
-            self.misses += 1
             return None
         header = len(MAGIC) + DIGEST_SIZE
         payload = blob[header:]
         checksum = hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest()
         if blob[: len(MAGIC)] != MAGIC or blob[len(MAGIC) : header] != checksum:
-            self.misses += 1
             return None
         try:
             value: object = pickle.loads(payload)  # our own entry, checksum verified
         except Exception:  # a payload that no longer unpickles: ignore and rewrite
-            self.misses += 1
             return None
-        self.hits += 1
         return value
 
     def put(self, key: str, value: object) -> None:

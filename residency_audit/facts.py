@@ -32,10 +32,11 @@ from residency_audit.sources.python import (
     might_matter,
     parse_compose_env,
     parse_dotenv,
-    select_for_parsing,
 )
+from residency_audit.sources.python.prefilter import Relevance, choose, relevance
 from residency_audit.sources.terraform.parse import TerraformFile, parse_terraform
 from residency_audit.sources.terraform.plan import PlanFacts, looks_like_plan, parse_plan
+from residency_audit.tree_index import IndexEntry, TreeIndex, stat_signature
 
 # Real Terraform and manifests are far below this; a multi-megabyte .tf is generated data
 # whose parse would take minutes with python-hcl2 (about 0.1 MB/s).
@@ -164,32 +165,62 @@ def _read(root: str, file: DiscoveredFile) -> bytes | ScanError:
         return ScanError(file.path, None, f"cannot read: {exc.strerror or exc}")
 
 
+@dataclass
+class _Relevant:
+    """A file the scan reads, as far as it is known before parsing: its content key and
+    verdict come from the tree index when the file is unchanged, and then its bytes are
+    read only if they are needed after all."""
+
+    slot: int
+    file: DiscoveredFile
+    key: str
+    relevance: Relevance | None  # Python files only
+    data: bytes | ScanError | None
+
+
+def _know(
+    root: str, file: DiscoveredFile, slot: int, index: TreeIndex | None
+) -> _Relevant | ScanError:
+    full = os.path.join(root, file.path)
+    signature = stat_signature(full) if index is not None else None
+    entry = index.lookup(file.path, signature) if index is not None else None
+    if entry is not None:
+        verdict = Relevance(entry.relevance) if entry.relevance is not None else None
+        item = _Relevant(slot, file, entry.content_key, verdict, None)
+    else:
+        data = _read(root, file)
+        if isinstance(data, ScanError):
+            return data
+        verdict = relevance(data) if file.kind is FileKind.PYTHON else None
+        item = _Relevant(slot, file, content_key(file.path, file.kind.value, data), verdict, data)
+    if index is not None and signature is not None:
+        index.record(file.path, IndexEntry(signature, item.key, verdict and verdict.value))
+    return item
+
+
+def _bytes_or_nothing(data: bytes | ScanError) -> bytes:
+    return data if isinstance(data, bytes) else b""
+
+
 def parse_all(
     root: Path, files: Sequence[DiscoveredFile], options: ParseOptions | None = None
 ) -> ParsedFacts:
     """Facts of every relevant file, in discovery order whatever the worker count.
 
-    Files are read here (cheap); each one's facts come from the cache when its content was
-    parsed before, else from a worker. Python files are chosen together, from their bytes
-    (see :func:`select_for_parsing`), before any of them is parsed. Results are merged in
-    discovery order, so the report is byte-identical for any ``--jobs``.
+    Files are read here (cheap), unless the tree index vouches for them; each one's facts
+    come from the cache when its content was parsed before, else from a worker. Python
+    files are chosen together (see :func:`select_for_parsing`) before any of them is
+    parsed. Results are merged in discovery order, so the report is byte-identical for any
+    ``--jobs``.
     """
     root_text = str(root)
     options = options or ParseOptions()
+    tree_index = TreeIndex(options.cache, root) if options.cache is not None else None
     slots: list[_Parsed | ScanError | None] = []
     pending: list[tuple[int, str, tuple[DiscoveredFile, bytes]]] = []
     scanned = 0
     plans: list[tuple[int, DiscoveredFile]] = []
-    python: list[tuple[int, DiscoveredFile, bytes]] = []
-
-    def dispatch(index: int, file: DiscoveredFile, data: bytes) -> None:
-        key = content_key(file.path, file.kind.value, data)
-        cached = options.cache.get(key) if options.cache else None
-        if cached is not None:
-            slots[index] = cached  # type: ignore[call-overload]
-        else:
-            pending.append((index, key, (file, data)))
-
+    relevant: list[_Relevant] = []
     for file in files:
         if file.kind is FileKind.JSON:
             plans.append((len(slots), file))
@@ -198,18 +229,37 @@ def parse_all(
         if file.kind not in RELEVANT_KINDS:
             continue
         scanned += 1
-        data = _read(root_text, file)
         slots.append(None)
-        if isinstance(data, ScanError):
-            slots[-1] = data
-        elif file.kind is FileKind.PYTHON:
-            python.append((len(slots) - 1, file, data))
+        item = _know(root_text, file, len(slots) - 1, tree_index)
+        if isinstance(item, ScanError):
+            slots[-1] = item
         else:
-            dispatch(len(slots) - 1, file, data)
-    chosen = select_for_parsing({file.path: data for _, file, data in python})
-    for index, file, data in python:
-        if file.path in chosen:
-            dispatch(index, file, data)
+            relevant.append(item)
+
+    def data_of(item: _Relevant) -> bytes | ScanError:
+        if item.data is None:
+            item.data = _read(root_text, item.file)
+        return item.data
+
+    python = {item.file.path: item for item in relevant if item.relevance is not None}
+    chosen = choose(
+        {path: item.relevance for path, item in python.items() if item.relevance},
+        lambda path: _bytes_or_nothing(data_of(python[path])),
+    )
+    for item in relevant:
+        if item.relevance is not None and item.file.path not in chosen:
+            continue
+        cached = options.cache.get(item.key) if options.cache else None
+        if cached is not None:
+            slots[item.slot] = cached  # type: ignore[call-overload]
+            continue
+        data = data_of(item)
+        if isinstance(data, ScanError):
+            slots[item.slot] = data
+        else:
+            pending.append((item.slot, item.key, (item.file, data)))
+    if tree_index is not None:
+        tree_index.save()
 
     results = _parse_many([job for _, _, job in pending], options.jobs)
     for (index, key, _), result in zip(pending, results, strict=True):

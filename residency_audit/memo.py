@@ -20,14 +20,7 @@ from pathlib import Path
 
 from residency_audit.cache import DIGEST_SIZE, tool_fingerprint
 from residency_audit.discovery import DiscoveredFile
-
-
-def _stat_signature(path: str) -> bytes:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return b"missing"
-    return f"{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:{stat.st_ino}".encode()
+from residency_audit.tree_index import stat_signature
 
 
 def _content(path: Path) -> bytes:
@@ -56,6 +49,7 @@ def scan_key(
     digest.update(b"\3" + extra)
     base = str(root)
     for file in files:
-        signature = _stat_signature(os.path.join(base, file.path))
-        digest.update(b"\4" + file.path.encode() + b"\0" + signature)
+        signature = stat_signature(os.path.join(base, file.path))
+        stated = ":".join(map(str, signature)).encode() if signature else b"missing"
+        digest.update(b"\4" + file.path.encode() + b"\0" + stated)
     return "memo-" + digest.hexdigest()

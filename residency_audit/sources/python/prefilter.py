@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import enum
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 
 from residency_audit.sources.python.catalog import client_catalog, frameworks, readers, signals
@@ -50,17 +50,23 @@ def might_matter(data: bytes) -> bool:
 
 def select_for_parsing(sources: Mapping[str, bytes]) -> frozenset[str]:
     """The paths (of ``sources``: path -> bytes, all Python files of the scan) to parse."""
+    return choose({path: relevance(data) for path, data in sources.items()}, sources.__getitem__)
+
+
+def choose(relevances: Mapping[str, Relevance], read: Callable[[str], bytes]) -> frozenset[str]:
+    """:func:`select_for_parsing` from verdicts already known (a scan reuses the previous
+    scan's verdict for an unchanged file); ``read`` gives the bytes of a file to parse,
+    asked only while data-class files wait to be named."""
     selected: set[str] = set()
     waiting: dict[bytes, list[str]] = {}  # module name's last part -> data-class files
-    for path, data in sources.items():
-        kind = relevance(data)
+    for path, kind in relevances.items():
         if kind is Relevance.PARSE:
             selected.add(path)
         elif kind is Relevance.IF_NAMED:
             waiting.setdefault(_last_name(path), []).append(path)
     frontier = list(selected)
     while frontier and waiting:
-        words = set().union(*(_WORD.findall(sources[path]) for path in frontier))
+        words = set().union(*(_WORD.findall(read(path)) for path in frontier))
         frontier = [p for name in words & waiting.keys() for p in waiting.pop(name)]
         selected.update(frontier)
     return frozenset(selected)
