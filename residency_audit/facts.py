@@ -10,8 +10,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sys
-from collections.abc import Collection, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Collection, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -120,10 +120,13 @@ class ParseOptions:
     cache: FactsCache | None = None
 
 
-# Below this many files to parse, starting worker processes costs more than it saves.
-MIN_FILES_FOR_POOL = 24
+# Files are sent to the workers in batches of this many, as soon as they are known to need
+# parsing; the pool starts with the first full batch, so a scan with fewer files to parse
+# than this never pays for starting worker processes.
+MIN_FILES_FOR_POOL = 32
 
 _Parsed = tuple[FileFacts | None, tuple[ScanError, ...]]
+_Job = tuple[int, str, DiscoveredFile, bytes]  # slot, content key, file, bytes
 
 
 def _parse_job(job: tuple[DiscoveredFile, bytes]) -> _Parsed:
@@ -131,24 +134,74 @@ def _parse_job(job: tuple[DiscoveredFile, bytes]) -> _Parsed:
     return parse_file(*job)
 
 
-def _parse_many(jobs: list[tuple[DiscoveredFile, bytes]], workers: int) -> list[_Parsed]:
-    if workers <= 1 or len(jobs) < MIN_FILES_FOR_POOL:
-        return [_parse_job(job) for job in jobs]
-    chunk = max(1, len(jobs) // (workers * 8))
-    context = multiprocessing.get_context("forkserver" if sys.platform != "win32" else "spawn")
-    try:
-        with ProcessPoolExecutor(
-            max_workers=workers, mp_context=context, initializer=collect_rarely
-        ) as pool:
-            return list(pool.map(_parse_job, jobs, chunksize=chunk))
-    except (BrokenProcessPool, OSError) as exc:
-        # Workers that cannot start (no main module to re-import, no /dev/shm) or that die
-        # must not cost the report: parse in this process instead, slower but complete.
-        print(
-            f"residency-audit: parser workers failed ({exc}); parsing in one process",
-            file=sys.stderr,
-        )
-        return [_parse_job(job) for job in jobs]
+def _parse_batch(jobs: list[tuple[DiscoveredFile, bytes]]) -> list[_Parsed]:
+    return [parse_file(*job) for job in jobs]
+
+
+class _Parser:
+    """Parses files in worker processes, batch by batch as the scan finds them, so the
+    workers parse Terraform while this process still reads and prefilters Python files.
+    Results come back in submission order; workers that cannot start or that die cost
+    speed, never the report: their batches are parsed in this process instead."""
+
+    def __init__(self, workers: int) -> None:
+        self._workers = workers
+        self._batch: list[_Job] = []
+        self._sent: list[tuple[list[_Job], Future[list[_Parsed]] | None]] = []
+        self._pool: ProcessPoolExecutor | None = None
+        self._broken = workers <= 1
+
+    def add(self, job: _Job) -> None:
+        self._batch.append(job)
+        if len(self._batch) >= MIN_FILES_FOR_POOL:
+            self._send()
+
+    def _send(self) -> None:
+        batch, self._batch = self._batch, []
+        future = None
+        if not self._broken:
+            try:
+                if self._pool is None:
+                    context = multiprocessing.get_context(
+                        "forkserver" if sys.platform != "win32" else "spawn"
+                    )
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=self._workers, mp_context=context, initializer=collect_rarely
+                    )
+                future = self._pool.submit(_parse_batch, [(f, d) for _, _, f, d in batch])
+            except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                self._give_up(exc)
+        self._sent.append((batch, future))
+
+    def _give_up(self, exc: BaseException) -> None:
+        if not self._broken:
+            # No main module to re-import, no /dev/shm, a worker killed: parse here.
+            print(
+                f"residency-audit: parser workers failed ({exc}); parsing in one process",
+                file=sys.stderr,
+            )
+        self._broken = True
+
+    def results(self) -> Iterator[tuple[_Job, _Parsed]]:
+        """Every added file with its facts, in the order added."""
+        if self._batch:
+            if self._pool is None:
+                self._broken = True  # too few files left to be worth a pool
+            self._send()
+        try:
+            for batch, future in self._sent:
+                parsed: list[_Parsed] | None = None
+                if future is not None and not self._broken:
+                    try:
+                        parsed = future.result()
+                    except (BrokenProcessPool, OSError) as exc:
+                        self._give_up(exc)
+                if parsed is None:
+                    parsed = [parse_file(f, d) for _, _, f, d in batch]
+                yield from zip(batch, parsed, strict=True)
+        finally:
+            if self._pool is not None:
+                self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _read(root: str, file: DiscoveredFile) -> bytes | ScanError:
@@ -217,10 +270,29 @@ def parse_all(
     options = options or ParseOptions()
     tree_index = TreeIndex(options.cache, root) if options.cache is not None else None
     slots: list[_Parsed | ScanError | None] = []
-    pending: list[tuple[int, str, tuple[DiscoveredFile, bytes]]] = []
+    parser = _Parser(options.jobs)
     scanned = 0
     plans: list[tuple[int, DiscoveredFile]] = []
-    relevant: list[_Relevant] = []
+    python: dict[str, _Relevant] = {}
+
+    def data_of(item: _Relevant) -> bytes | ScanError:
+        if item.data is None:
+            item.data = _read(root_text, item.file)
+        return item.data
+
+    def need(item: _Relevant) -> None:
+        """From the cache, or to the parser (Terraform starts parsing while Python files
+        are still being read)."""
+        cached = options.cache.get(item.key) if options.cache else None
+        if cached is not None:
+            slots[item.slot] = cached  # type: ignore[call-overload]
+            return
+        data = data_of(item)
+        if isinstance(data, ScanError):
+            slots[item.slot] = data
+        else:
+            parser.add((item.slot, item.key, item.file, data))
+
     for file in files:
         if file.kind is FileKind.JSON:
             plans.append((len(slots), file))
@@ -233,37 +305,22 @@ def parse_all(
         item = _know(root_text, file, len(slots) - 1, tree_index)
         if isinstance(item, ScanError):
             slots[-1] = item
+        elif item.relevance is not None:
+            python[file.path] = item
         else:
-            relevant.append(item)
-
-    def data_of(item: _Relevant) -> bytes | ScanError:
-        if item.data is None:
-            item.data = _read(root_text, item.file)
-        return item.data
-
-    python = {item.file.path: item for item in relevant if item.relevance is not None}
+            need(item)
     chosen = choose(
         {path: item.relevance for path, item in python.items() if item.relevance},
         lambda path: _bytes_or_nothing(data_of(python[path])),
     )
-    for item in relevant:
-        if item.relevance is not None and item.file.path not in chosen:
-            continue
-        cached = options.cache.get(item.key) if options.cache else None
-        if cached is not None:
-            slots[item.slot] = cached  # type: ignore[call-overload]
-            continue
-        data = data_of(item)
-        if isinstance(data, ScanError):
-            slots[item.slot] = data
-        else:
-            pending.append((item.slot, item.key, (item.file, data)))
+    for path, item in python.items():
+        if path in chosen:
+            need(item)
     if tree_index is not None:
         tree_index.save()
 
-    results = _parse_many([job for _, _, job in pending], options.jobs)
-    for (index, key, _), result in zip(pending, results, strict=True):
-        slots[index] = result
+    for (at, key, _, _), result in parser.results():
+        slots[at] = result
         if options.cache is not None:
             options.cache.put(key, result)
     for index, file in plans:

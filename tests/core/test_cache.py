@@ -98,3 +98,41 @@ def test_a_broken_worker_pool_falls_back_to_parsing_in_process(
 
     monkeypatch.setattr(facts, "ProcessPoolExecutor", Broken)
     assert parse_all(repo, files, ParseOptions(jobs=2)) == expected
+
+
+def test_workers_dying_mid_scan_cost_speed_not_facts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from concurrent.futures import Future
+    from concurrent.futures.process import BrokenProcessPool
+
+    import residency_audit.facts as facts
+
+    repo = tmp_path / "repo"
+    (repo / "infra").mkdir(parents=True)
+    for n in range(3 * facts.MIN_FILES_FOR_POOL + 5):
+        (repo / "infra" / f"b{n}.tf").write_text(MAIN_TF.replace('"b"', f'"b{n}"'))
+    files = discover(repo).files
+    expected = parse_all(repo, files, ParseOptions(jobs=1))
+
+    class DiesAfterOneBatch:
+        """The first batch is parsed; the worker then dies with every later one."""
+
+        def __init__(self, *args: object, **kwargs: object) -> None:
+            self.submitted = 0
+
+        def submit(self, fn: object, jobs: list[object]) -> Future[object]:
+            future: Future[object] = Future()
+            self.submitted += 1
+            if self.submitted == 1:
+                future.set_result(facts._parse_batch(jobs))  # type: ignore[arg-type]
+            else:
+                future.set_exception(BrokenProcessPool("worker killed"))
+            return future
+
+        def shutdown(self, **kwargs: object) -> None:
+            return None
+
+    monkeypatch.setattr(facts, "ProcessPoolExecutor", DiesAfterOneBatch)
+    assert parse_all(repo, files, ParseOptions(jobs=2)) == expected
+    assert capsys.readouterr().err.count("parser workers failed (worker killed)") == 1
