@@ -10,6 +10,7 @@ parser. Results are written to benchmarks/RESULTS.md.
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import json
 import os
@@ -115,6 +116,10 @@ def machine() -> str:
 
 
 def run(sizes: list[int], repeats: int) -> str:
+    # Installed wheels carry compiled modules; an editable install under
+    # PYTHONDONTWRITEBYTECODE (set in some CI images and sandboxes) would recompile all of
+    # them at every start (0.2 s of each scan here), so measure what users run.
+    compileall.compile_dir(str(REPO / "residency_audit"), quiet=1)
     jobs = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     rows = []
     for size in sizes:
