@@ -134,18 +134,31 @@ def _parse_job(job: tuple[DiscoveredFile, bytes]) -> _Parsed:
     return parse_file(*job)
 
 
-def _parse_batch(jobs: list[tuple[DiscoveredFile, bytes]]) -> list[_Parsed]:
-    return [parse_file(*job) for job in jobs]
+def _parse_batch(
+    jobs: list[tuple[str, DiscoveredFile, bytes]], cache_dir: str | None
+) -> list[_Parsed]:
+    """A worker's share: it also writes the cache entries, in parallel with the others,
+    instead of leaving thousands of writes to the main process."""
+    cache = FactsCache(Path(cache_dir)) if cache_dir is not None else None
+    results = []
+    for key, file, data in jobs:
+        result = parse_file(file, data)
+        if cache is not None:
+            cache.put(key, result)
+        results.append(result)
+    return results
 
 
 class _Parser:
     """Parses files in worker processes, batch by batch as the scan finds them, so the
     workers parse Terraform while this process still reads and prefilters Python files.
-    Results come back in submission order; workers that cannot start or that die cost
-    speed, never the report: their batches are parsed in this process instead."""
+    Results come back in submission order, and each file's facts are written to the cache
+    by whoever parsed them; workers that cannot start or that die cost speed, never the
+    report: their batches are parsed in this process instead."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, cache: FactsCache | None) -> None:
         self._workers = workers
+        self._cache = cache
         self._batch: list[_Job] = []
         self._sent: list[tuple[list[_Job], Future[list[_Parsed]] | None]] = []
         self._pool: ProcessPoolExecutor | None = None
@@ -168,7 +181,11 @@ class _Parser:
                     self._pool = ProcessPoolExecutor(
                         max_workers=self._workers, mp_context=context, initializer=collect_rarely
                     )
-                future = self._pool.submit(_parse_batch, [(f, d) for _, _, f, d in batch])
+                future = self._pool.submit(
+                    _parse_batch,
+                    [(k, f, d) for _, k, f, d in batch],
+                    str(self._cache.directory) if self._cache is not None else None,
+                )
             except (BrokenProcessPool, OSError, RuntimeError) as exc:
                 self._give_up(exc)
         self._sent.append((batch, future))
@@ -198,6 +215,9 @@ class _Parser:
                         self._give_up(exc)
                 if parsed is None:
                     parsed = [parse_file(f, d) for _, _, f, d in batch]
+                    if self._cache is not None:
+                        for (_, key, _, _), result in zip(batch, parsed, strict=True):
+                            self._cache.put(key, result)
                 yield from zip(batch, parsed, strict=True)
         finally:
             if self._pool is not None:
@@ -270,7 +290,7 @@ def parse_all(
     options = options or ParseOptions()
     tree_index = TreeIndex(options.cache, root) if options.cache is not None else None
     slots: list[_Parsed | ScanError | None] = []
-    parser = _Parser(options.jobs)
+    parser = _Parser(options.jobs, options.cache)
     scanned = 0
     plans: list[tuple[int, DiscoveredFile]] = []
     python: dict[str, _Relevant] = {}
@@ -319,10 +339,8 @@ def parse_all(
     if tree_index is not None:
         tree_index.save()
 
-    for (at, key, _, _), result in parser.results():
+    for (at, _, _, _), result in parser.results():
         slots[at] = result
-        if options.cache is not None:
-            options.cache.put(key, result)
     for index, file in plans:
         plan, plan_errors = read_plan(file.path, root / file.path, sniff=True)
         if plan is not None or plan_errors:

@@ -10,7 +10,7 @@ import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 STORE_KINDS: frozenset[str] = frozenset(
@@ -228,8 +228,10 @@ def image_repository(image: str) -> str:
     return "/".join([*parts[:-1], last])
 
 
+@lru_cache(maxsize=4096)
 def match_image(image: str) -> ImagePattern | None:
-    """The data store an image runs, or None for anything else (apps, exporters, proxies)."""
+    """The data store an image runs, or None for anything else (apps, exporters, proxies).
+    Cached: a monorepo runs the same few hundred images in thousands of manifests."""
     repository = image_repository(image)
     if not repository:
         return None

@@ -602,8 +602,9 @@ class _Linker:
                 targets[identity.store_id] = sorted({s.id for s in matches}) or [identity.store_id]
         for site in self.sites:
             for identity in site.identities:
-                if targets[identity.store_id] == [identity.store_id] and not any(
-                    s.id == identity.store_id for s in self.finder.known
+                if (
+                    targets[identity.store_id] == [identity.store_id]
+                    and identity.store_id not in self.finder.known_ids
                 ):
                     code_stores.setdefault(identity.store_id, []).append((site, identity))
         stores = [self._code_store(sid, pairs) for sid, pairs in sorted(code_stores.items())]

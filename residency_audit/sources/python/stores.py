@@ -109,6 +109,13 @@ class StoreFinder:
         self.ev = ev
         self.env = env
         self.known = tuple(known)
+        self.known_ids = frozenset(s.id for s in self.known)
+        # Thousands of known stores are matched against every code site: index them once.
+        self._known_by_id: dict[str, list[Store]] = {}
+        self._known_by_name: dict[str | None, list[Store]] = {}
+        for store in self.known:
+            self._known_by_id.setdefault(store.id, []).append(store)
+            self._known_by_name.setdefault(store.name, []).append(store)
         self.endpoints = tuple(endpoints)
         self._hosts = hosts()
 
@@ -499,15 +506,12 @@ class StoreFinder:
 
     # ---- matching declared stores ----
     def known_matches(self, identity: Identity) -> list[Store]:
-        found = [s for s in self.known if s.id == identity.store_id]
+        found = self._known_by_id.get(identity.store_id)
         if found:
-            return found
+            return list(found)
         if identity.host is None or identity.service in ("azure_blob",):
-            return [
-                s
-                for s in self.known
-                if s.name == identity.name and s.kind in self._matches(identity.service)
-            ]
+            kinds = self._matches(identity.service)
+            return [s for s in self._known_by_name.get(identity.name, ()) if s.kind in kinds]
         return self._by_host(identity)
 
     def _matches(self, service: str) -> tuple[str, ...]:
