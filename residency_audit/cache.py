@@ -10,10 +10,11 @@ never trusted. The cache lives outside the scanned tree by default.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
-import tempfile
+import threading
 from functools import cache
 from pathlib import Path
 
@@ -59,6 +60,7 @@ class FactsCache:
         self._base = str(directory)
         self.hits = 0
         self.misses = 0
+        self._folders: set[str] = set()
 
     def _entry(self, key: str) -> str:
         return os.path.join(self._base, key[:2], key)
@@ -95,14 +97,17 @@ class FactsCache:
         payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
         checksum = hashlib.blake2b(payload, digest_size=DIGEST_SIZE).digest()
         entry = self._entry(key)
+        folder = os.path.dirname(entry)
+        # One temporary name per writer (process, thread) and key: concurrent writers never
+        # share it, and it needs none of mkstemp's random-name retries.
+        temporary = os.path.join(folder, f".tmp-{os.getpid()}-{threading.get_ident()}-{key}")
         try:
-            os.makedirs(os.path.dirname(entry), exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=os.path.dirname(entry), prefix=".tmp-")
-        except OSError:
-            return
-        try:
-            with os.fdopen(handle, "wb") as out:
+            if folder not in self._folders:
+                os.makedirs(folder, exist_ok=True)
+                self._folders.add(folder)
+            with open(temporary, "wb") as out:
                 out.write(MAGIC + checksum + payload)
             os.replace(temporary, entry)
         except OSError:
-            Path(temporary).unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)

@@ -121,11 +121,11 @@ def test_workers_dying_mid_scan_cost_speed_not_facts(
         def __init__(self, *args: object, **kwargs: object) -> None:
             self.submitted = 0
 
-        def submit(self, fn: object, jobs: list[object]) -> Future[object]:
+        def submit(self, fn: object, jobs: list[object], cache_dir: str | None) -> Future[object]:
             future: Future[object] = Future()
             self.submitted += 1
             if self.submitted == 1:
-                future.set_result(facts._parse_batch(jobs))  # type: ignore[arg-type]
+                future.set_result(facts._parse_batch(jobs, cache_dir))  # type: ignore[arg-type]
             else:
                 future.set_exception(BrokenProcessPool("worker killed"))
             return future
@@ -134,5 +134,9 @@ def test_workers_dying_mid_scan_cost_speed_not_facts(
             return None
 
     monkeypatch.setattr(facts, "ProcessPoolExecutor", DiesAfterOneBatch)
-    assert parse_all(repo, files, ParseOptions(jobs=2)) == expected
+    cache = FactsCache(tmp_path / "cache")
+    assert parse_all(repo, files, ParseOptions(jobs=2, cache=cache)) == expected
     assert capsys.readouterr().err.count("parser workers failed (worker killed)") == 1
+    # the worker's batch and the batches parsed here instead are all in the cache
+    assert parse_all(repo, files, ParseOptions(jobs=2, cache=cache)) == expected
+    assert (cache.hits, cache.misses) == (len(files), len(files))
