@@ -228,6 +228,9 @@ def image_repository(image: str) -> str:
     return "/".join([*parts[:-1], last])
 
 
+_Ranked = tuple[int, ImagePattern]
+
+
 @lru_cache(maxsize=4096)
 def match_image(image: str) -> ImagePattern | None:
     """The data store an image runs, or None for anything else (apps, exporters, proxies).
@@ -235,10 +238,27 @@ def match_image(image: str) -> ImagePattern | None:
     repository = image_repository(image)
     if not repository:
         return None
-    for pattern in image_patterns():
+    by_last, globbed = _image_index()
+    candidates: list[_Ranked] = [*by_last.get(repository.rsplit("/", 1)[-1], []), *globbed]
+    for _, pattern in sorted(candidates, key=lambda c: c[0]):
         if pattern.matches(repository):
             return pattern
     return None
+
+
+@cache
+def _image_index() -> tuple[dict[str, list[_Ranked]], list[_Ranked]]:
+    """Patterns by their literal last component (most rows), and those whose last component
+    is a glob; each with its row number, since the first matching row wins."""
+    by_last: dict[str, list[_Ranked]] = {}
+    globbed: list[_Ranked] = []
+    for order, pattern in enumerate(image_patterns()):
+        last = pattern.pattern.rsplit("/", 1)[-1]
+        if any(char in last for char in "*?["):
+            globbed.append((order, pattern))
+        else:
+            by_last.setdefault(last, []).append((order, pattern))
+    return by_last, globbed
 
 
 def operator_kind(api_version: str, kind: str) -> OperatorKind | None:

@@ -49,18 +49,17 @@ class ObjectIds:
     ) -> None:
         self.contexts = deploy_contexts(facts) if contexts is None else contexts
         deployed = [
-            (obj, context)
+            (obj, context, natural_id(obj, context))
             for f in sorted(facts, key=lambda f: f.file)
             for context in self.contexts.get(f.file, ())
             for obj in f.objects
         ]
-        ids = Counter(natural_id(obj, context) for obj, context in deployed)
-        per_file = Counter((natural_id(obj, context), obj.file) for obj, context in deployed)
+        ids = Counter(natural for _, _, natural in deployed)
+        per_file = Counter((natural, obj.file) for obj, _, natural in deployed)
         self._ids: dict[tuple[str, int, str, str | None, str], str] = {}
         self._contexts: dict[str, DeployContext] = {}
         self._objects: dict[str, K8sObject] = {}
-        for obj, context in deployed:
-            natural = natural_id(obj, context)
+        for obj, context, natural in deployed:
             if ids[natural] == 1:
                 final = natural
             elif per_file[(natural, obj.file)] == 1:
