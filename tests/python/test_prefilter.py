@@ -121,6 +121,46 @@ def test_data_class_files_are_pulled_in_through_chains_and_packages() -> None:
     }
 
 
+_CLIENTS = b"""import boto3
+
+table = boto3.resource("dynamodb", region_name="eu-west-1").Table("passports")
+"""
+_HANDLER = b"""from app.clients import table
+
+
+def save(number: str, name: str) -> None:
+    table.put_item(Item={"passport_number": number, "full_name": name})
+"""
+
+
+def test_a_file_writing_with_a_client_made_elsewhere_is_parsed() -> None:
+    sources = {
+        "app/clients.py": _CLIENTS,
+        "app/handler.py": _HANDLER,
+        "app/util.py": b"def merge(a: dict, b: dict) -> dict:\n    a.update(b)\n    return a\n",
+    }
+    assert relevance(sources["app/handler.py"]) is Relevance.IF_LINKED
+    assert select_for_parsing(sources) == {"app/clients.py", "app/handler.py"}
+    facts = {path: parse_python(path, data) for path, data in sources.items()}
+
+    def written(paths: Collection[str]) -> tuple[str, ...]:
+        chosen = tuple(f for p, f in facts.items() if p in paths)
+        linked = link_python(chosen, build_env_lookup(), (), ())
+        return tuple(f.name for e in linked.store_evidence for f in e.fields)
+
+    assert written(select_for_parsing(sources)) == ("passport_number", "full_name")
+    assert written({"app/clients.py"}) == ()  # without the handler, nothing is written
+
+
+def test_a_write_call_file_named_by_a_parsed_file_is_parsed() -> None:
+    sources = {
+        "app/main.py": _CLIENTS + b"from app import storage\n\nstorage.save(table, 'x')\n",
+        "app/storage.py": b"def save(table, number):\n    table.put_item(Item={'n': number})\n",
+        "app/unrelated.py": b"def save(table, number):\n    table.put_item(Item={'n': number})\n",
+    }
+    assert select_for_parsing(sources) == {"app/main.py", "app/storage.py"}
+
+
 def test_the_fixtures_have_files_to_skip(project: Get) -> None:
     skipped = [
         path

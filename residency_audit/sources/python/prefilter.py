@@ -9,12 +9,20 @@ The patterns come from the data tables (the import roots of every client, reader
 framework name) plus data/signals.yaml; tests check on every fixture that linking the
 prefiltered files gives the same result as linking all of them.
 
-A file whose only sign is a plain data class (a dataclass, TypedDict, NamedTuple, attrs
-class) matters only if code that writes a store can reach the class, and code reaches a
-class only through its module's name: :func:`select_for_parsing` parses such a file only
-when a file it parses mentions that name (the last part of the module's dotted name, as a
-word anywhere in the text: imports, relative imports, ``import_module`` strings), and
-repeats until no further file is pulled in. Still bytes only, before any parse.
+Two kinds of files matter only through other files, and code reaches another module only
+through its name (the last part of the module's dotted name, as a word anywhere in the
+text: imports, relative imports, ``import_module`` strings):
+
+* a file whose only sign is a plain data class (a dataclass, TypedDict, NamedTuple, attrs
+  class) matters if code that writes a store can reach the class: it is parsed when a
+  parsed file names its module;
+* a file whose only sign is a call of a store write method (``table.put_item(...)``,
+  ``cache.hset(...)``) matters if the receiver is a client made elsewhere: it is parsed
+  when it names a parsed module (``from app.clients import table``) or a parsed file names
+  it (a handler called with the client).
+
+:func:`select_for_parsing` repeats this until no further file is pulled in. Still bytes
+only, before any parse.
 """
 
 from __future__ import annotations
@@ -31,12 +39,16 @@ from residency_audit.sources.python.names import module_name
 class Relevance(enum.Enum):
     SKIP = "skip"  # nothing in the file can change the analysis
     IF_NAMED = "if named"  # only plain data classes: parse when a parsed file names it
+    IF_LINKED = "if linked"  # calls a store write method (maybe data classes too): parse
+    # when a parsed file names it, or it names a parsed file (the client it writes with)
     PARSE = "parse"
 
 
 def relevance(data: bytes) -> Relevance:
     if any(pattern.search(data) is not None for pattern in _patterns()):
         return Relevance.PARSE
+    if _write_calls().search(data) is not None:
+        return Relevance.IF_LINKED
     if any(pattern.search(data) is not None for pattern in _model_patterns()):
         return Relevance.IF_NAMED
     return Relevance.SKIP
@@ -44,7 +56,7 @@ def relevance(data: bytes) -> Relevance:
 
 def might_matter(data: bytes) -> bool:
     """False only for files the full analysis would get nothing from, whatever other
-    files say (a data-class file may still be left out by :func:`select_for_parsing`)."""
+    files say (see :func:`select_for_parsing` for those that depend on other files)."""
     return relevance(data) is not Relevance.SKIP
 
 
@@ -55,20 +67,28 @@ def select_for_parsing(sources: Mapping[str, bytes]) -> frozenset[str]:
 
 def choose(relevances: Mapping[str, Relevance], read: Callable[[str], bytes]) -> frozenset[str]:
     """:func:`select_for_parsing` from verdicts already known (a scan reuses the previous
-    scan's verdict for an unchanged file); ``read`` gives the bytes of a file to parse,
-    asked only while data-class files wait to be named."""
+    scan's verdict for an unchanged file); ``read`` gives the bytes of a file, asked only
+    while files wait on others."""
     selected: set[str] = set()
-    waiting: dict[bytes, list[str]] = {}  # module name's last part -> data-class files
+    named: dict[bytes, list[str]] = {}  # module name's last part -> files waiting to be named
+    linked: dict[str, frozenset[bytes]] = {}  # write-call files -> the words they contain
     for path, kind in relevances.items():
         if kind is Relevance.PARSE:
             selected.add(path)
-        elif kind is Relevance.IF_NAMED:
-            waiting.setdefault(_last_name(path), []).append(path)
-    frontier = list(selected)
-    while frontier and waiting:
+        elif kind in (Relevance.IF_NAMED, Relevance.IF_LINKED):
+            named.setdefault(_last_name(path), []).append(path)
+            if kind is Relevance.IF_LINKED:
+                linked[path] = frozenset(_WORD.findall(read(path)))
+    frontier = set(selected)
+    while frontier and (named or linked):
         words = set().union(*(_WORD.findall(read(path)) for path in frontier))
-        frontier = [p for name in words & waiting.keys() for p in waiting.pop(name)]
+        pulled = {p for name in words & named.keys() for p in named.pop(name)}
+        names = {_last_name(path) for path in frontier}
+        pulled.update(path for path, used in linked.items() if used & names)
+        frontier = pulled - selected
         selected.update(frontier)
+        for path in frontier:
+            linked.pop(path, None)
     return frozenset(selected)
 
 
@@ -139,6 +159,14 @@ def _patterns() -> tuple[re.Pattern[bytes], ...]:
         re.compile(p)
         for p in (_imports_of(import_roots()), *table.prefilter_patterns, *table.marker_patterns)
     )
+
+
+@cache
+def _write_calls() -> re.Pattern[bytes]:
+    """A call of any method the client table says may write (``.put_item(``, ``.add(``):
+    the receiver may be a client another module made."""
+    methods = "|".join(sorted(re.escape(m) for m in client_catalog().write_methods))
+    return re.compile(rb"\.(?:" + methods.encode() + rb")\s*\(")
 
 
 @cache
