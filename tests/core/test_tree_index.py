@@ -43,43 +43,48 @@ def reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return seen
 
 
+@pytest.fixture
+def trust_fresh_files(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written by the test a moment ago may be vouched for."""
+    monkeypatch.setattr(tree_index, "RACY_SECONDS", 0.0)
+
+
+def _scan(repo: Path, cache: FactsCache) -> facts.ParsedFacts:
+    return parse_all(repo, discover(repo).files, ParseOptions(cache=cache))
+
+
 def _python_paths(parsed: facts.ParsedFacts) -> list[str]:
     return [f.path for f in parsed.facts if isinstance(f, PythonFacts)]
 
 
-def test_unchanged_files_are_not_read_again(
-    repo: Path, tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(tree_index, "RACY_SECONDS", 0.0)  # files written just now count
+@pytest.mark.usefixtures("trust_fresh_files")
+def test_unchanged_files_are_not_read_again(repo: Path, tmp_path: Path, reads: list[str]) -> None:
     cache = FactsCache(tmp_path / "cache")
-    files = discover(repo).files
-    first = parse_all(repo, files, ParseOptions(cache=cache))
+    first = _scan(repo, cache)
     assert sorted(reads) == ["app/people.py", "app/writer.py", "infra/main.tf"]
     assert _python_paths(first) == ["app/writer.py"]  # nobody names people.py
     reads.clear()
-    second = parse_all(repo, files, ParseOptions(cache=cache))
+    second = _scan(repo, cache)
     assert second == first
     # only the words of the files to parse are read again, to see whether they now name
     # the waiting data-class file; nothing else
     assert reads == ["app/writer.py"]
     (repo / "app" / "people.py").unlink()
     reads.clear()
-    files = discover(repo).files
-    assert parse_all(repo, files, ParseOptions(cache=cache)).facts == first.facts
+    assert _scan(repo, cache).facts == first.facts
     assert reads == []  # no data-class file waits: no file is read at all
 
 
+@pytest.mark.usefixtures("trust_fresh_files")
 def test_a_changed_file_is_read_and_its_new_verdict_used(
-    repo: Path, tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
+    repo: Path, tmp_path: Path, reads: list[str]
 ) -> None:
-    monkeypatch.setattr(tree_index, "RACY_SECONDS", 0.0)
     cache = FactsCache(tmp_path / "cache")
-    files = discover(repo).files
-    parse_all(repo, files, ParseOptions(cache=cache))
+    _scan(repo, cache)
     reads.clear()
     # the writer now names the data-class module: people.py, unchanged, is read and parsed
     (repo / "app" / "writer.py").write_text(WRITER + "from app.people import Person\n")
-    third = parse_all(repo, files, ParseOptions(cache=cache))
+    third = _scan(repo, cache)
     assert reads == ["app/writer.py", "app/people.py"]
     assert _python_paths(third) == ["app/people.py", "app/writer.py"]
 
@@ -88,23 +93,19 @@ def test_files_written_moments_ago_are_not_vouched_for(
     repo: Path, tmp_path: Path, reads: list[str]
 ) -> None:
     cache = FactsCache(tmp_path / "cache")
-    files = discover(repo).files
-    parse_all(repo, files, ParseOptions(cache=cache))
+    _scan(repo, cache)
     reads.clear()
-    parse_all(repo, files, ParseOptions(cache=cache))
+    _scan(repo, cache)
     assert sorted(reads) == ["app/people.py", "app/writer.py", "infra/main.tf"]
 
 
-def test_an_index_of_another_shape_is_ignored(
-    repo: Path, tmp_path: Path, reads: list[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(tree_index, "RACY_SECONDS", 0.0)
+@pytest.mark.usefixtures("trust_fresh_files")
+def test_an_index_of_another_shape_is_ignored(repo: Path, tmp_path: Path, reads: list[str]) -> None:
     cache = FactsCache(tmp_path / "cache")
-    files = discover(repo).files
-    first = parse_all(repo, files, ParseOptions(cache=cache))
+    first = _scan(repo, cache)
     index = tree_index.TreeIndex(cache, repo)
     assert set(index.previous) == {"app/people.py", "app/writer.py", "infra/main.tf"}
     cache.put(index._key, ["not", "an", "index"])
     reads.clear()
-    assert parse_all(repo, files, ParseOptions(cache=cache)) == first
+    assert _scan(repo, cache) == first
     assert len(reads) == 3
