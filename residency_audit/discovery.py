@@ -18,7 +18,6 @@ from pathlib import Path
 import pathspec
 
 from residency_audit.model import ScanError
-from residency_audit.sources.python.env import is_dotenv_path
 
 # Directories that are never part of what a team deploys, and can be enormous.
 SKIPPED_DIRS = frozenset(
@@ -175,3 +174,13 @@ def _links_to_file_inside(link: Path, root: Path) -> bool:
     except (OSError, RuntimeError):  # dangling link or a loop
         return False
     return target.is_file() and target.is_relative_to(root)
+
+
+def is_dotenv_path(path: str) -> bool:
+    """``.env``, ``.env.production``, ``deploy/prod.env``; not ``.envrc`` (a shell script)."""
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    return (
+        name == ".env"
+        or name.startswith(".env.")
+        or (name.endswith(".env") and len(name) > len(".env"))
+    )

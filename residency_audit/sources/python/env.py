@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
+from residency_audit.discovery import is_dotenv_path as is_dotenv_path  # re-exported
 from residency_audit.model import ScanError, SourceRef
 from residency_audit.sources.kubernetes.connections import ConfigValue, EnvBinding, mask_password
 from residency_audit.sources.kubernetes.yamltree import (
@@ -84,16 +85,6 @@ class EnvLookup:
             if chosen:
                 return chosen
         return ()
-
-
-def is_dotenv_path(path: str) -> bool:
-    """``.env``, ``.env.production``, ``deploy/prod.env``; not ``.envrc`` (a shell script)."""
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    return (
-        name == ".env"
-        or name.startswith(".env.")
-        or (name.endswith(".env") and len(name) > len(".env"))
-    )
 
 
 def is_compose_path(path: str) -> bool:
