@@ -55,6 +55,12 @@ def test_insert_with_schema_quotes_and_offsets() -> None:
             "CONSTRAINT leads_email UNIQUE (email))",
             [("create", "leads", ["id", "email"])],
         ),
+        (
+            # a definition is decided by its first token: LIKE copies columns, "other" is
+            # a table, not a column
+            "CREATE TABLE archive (LIKE other INCLUDING ALL, passport text)",
+            [("create", "archive", ["passport"])],
+        ),
         ("SELECT email FROM customers WHERE id = %s", []),
         ("DELETE FROM customers WHERE id = %s", []),
         (

@@ -109,8 +109,13 @@ class _Reader:
             name, offset = ident, nxt.offset
         return name, offset
 
-    def column_list(self) -> tuple[SqlColumn, ...]:
-        """``( a, b, "c" )`` at the current position; () when there is none."""
+    def column_list(self, definitions: bool = False) -> tuple[SqlColumn, ...]:
+        """``( a, b, "c" )`` at the current position; () when there is none.
+
+        With ``definitions`` (the body of ``CREATE TABLE t ( col type ..., CONSTRAINT
+        ... )``) each element's first token is its column name, unless it is a constraint
+        keyword; otherwise the first identifier of each element is.
+        """
         if not self.accept("("):
             return ()
         columns: list[SqlColumn] = []
@@ -123,9 +128,13 @@ class _Reader:
                 depth -= 1
             elif tok.text == "," and depth == 1:
                 expect_name = True
-            elif expect_name and depth == 1 and (ident := _ident(tok)) is not None:
-                columns.append(SqlColumn(ident, tok.offset))
-                expect_name = False
+            elif expect_name and depth == 1:
+                ident = _ident(tok)
+                constraint = definitions and tok.kind == "word" and tok.upper in _CONSTRAINTS
+                if ident is not None and not constraint:
+                    columns.append(SqlColumn(ident, tok.offset))
+                # a definition is decided by its first token; a plain list waits for a name
+                expect_name = not definitions and ident is None
         return tuple(columns)
 
     def assignments(self) -> tuple[SqlColumn, ...]:
@@ -223,7 +232,7 @@ def _statement(r: _Reader) -> SqlWrite | None:
         target = r.name()
         if target is None:
             return None
-        return SqlWrite("create", target[0], target[1], _definitions(r))
+        return SqlWrite("create", target[0], target[1], r.column_list(definitions=True))
     return None
 
 
@@ -262,25 +271,3 @@ _CLAUSES = frozenset(
 _CONSTRAINTS = frozenset(
     {"PRIMARY", "FOREIGN", "UNIQUE", "CHECK", "CONSTRAINT", "EXCLUDE", "INDEX", "KEY", "LIKE"}
 )
-
-
-def _definitions(r: _Reader) -> tuple[SqlColumn, ...]:
-    """Column names of ``CREATE TABLE t ( col type ..., CONSTRAINT ... )``."""
-    if not r.accept("("):
-        return ()
-    columns: list[SqlColumn] = []
-    depth = 1
-    expect_name = True
-    while depth and (tok := r.take()) is not None:
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif tok.text == "," and depth == 1:
-            expect_name = True
-        elif expect_name and depth == 1:
-            expect_name = False
-            ident = _ident(tok)
-            if ident is not None and not (tok.kind == "word" and tok.upper in _CONSTRAINTS):
-                columns.append(SqlColumn(ident, tok.offset))
-    return tuple(columns)
