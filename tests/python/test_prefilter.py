@@ -161,6 +161,24 @@ def test_a_write_call_file_named_by_a_parsed_file_is_parsed() -> None:
     assert select_for_parsing(sources) == {"app/main.py", "app/storage.py"}
 
 
+def test_a_data_class_re_exported_by_a_package_init_is_parsed() -> None:
+    sources = {
+        "app/writer.py": _PEOPLE_WRITER.replace(b"from app.people", b"from app.models"),
+        "app/models/__init__.py": b"from .people import Person\n\n__all__ = ['Person']\n",
+        "app/models/people.py": _PEOPLE,
+        "app/other/__init__.py": b"",
+    }
+    assert relevance(sources["app/models/__init__.py"]) is Relevance.SKIP
+    chosen = select_for_parsing(sources)
+    assert chosen == {"app/writer.py", "app/models/__init__.py", "app/models/people.py"}
+    facts = tuple(parse_python(path, data) for path, data in sources.items())
+    linked = link_python(tuple(f for f in facts if f.path in chosen), build_env_lookup(), (), ())
+    assert [f.name for e in linked.store_evidence for f in e.fields] == [
+        "snils",
+        "passport_number",
+    ]
+
+
 def test_the_fixtures_have_files_to_skip(project: Get) -> None:
     skipped = [
         path

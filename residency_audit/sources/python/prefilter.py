@@ -19,7 +19,9 @@ text: imports, relative imports, ``import_module`` strings):
 * a file whose only sign is a call of a store write method (``table.put_item(...)``,
   ``cache.hset(...)``) matters if the receiver is a client made elsewhere: it is parsed
   when it names a parsed module (``from app.clients import table``) or a parsed file names
-  it (a handler called with the client).
+  it (a handler called with the client);
+* a package's ``__init__.py`` may re-export a class or client from its modules: it is
+  parsed when a parsed file names the package.
 
 :func:`select_for_parsing` repeats this until no further file is pulled in. Still bytes
 only, before any parse.
@@ -33,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from functools import cache
 
 from residency_audit.sources.python.catalog import client_catalog, frameworks, readers, signals
-from residency_audit.sources.python.names import module_name
+from residency_audit.sources.python.names import is_package_init, module_name
 
 
 class Relevance(enum.Enum):
@@ -75,7 +77,8 @@ def choose(relevances: Mapping[str, Relevance], read: Callable[[str], bytes]) ->
     for path, kind in relevances.items():
         if kind is Relevance.PARSE:
             selected.add(path)
-        elif kind in (Relevance.IF_NAMED, Relevance.IF_LINKED):
+        elif kind in (Relevance.IF_NAMED, Relevance.IF_LINKED) or is_package_init(path):
+            # a package's __init__ may re-export what code imports through it
             named.setdefault(_last_name(path), []).append(path)
             if kind is Relevance.IF_LINKED:
                 linked[path] = frozenset(_WORD.findall(read(path)))
