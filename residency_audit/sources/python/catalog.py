@@ -16,7 +16,11 @@ from importlib import resources
 from typing import Any
 
 from residency_audit.datafiles import load_yaml
-from residency_audit.personal_data.identifiers import MARKER_CONTEXTS, MARKER_STRENGTHS
+from residency_audit.personal_data.identifiers import (
+    MARKER_CONTEXTS,
+    MARKER_STRENGTHS,
+    SubjectMarker,
+)
 
 _PACKAGE = "residency_audit.sources.python"
 
@@ -308,18 +312,12 @@ class Hosts:
 
 
 @dataclass(frozen=True)
-class CodeMarker:
-    id: str
-    subject: str
-    context: str
-    strength: str
-    pattern: str
-    note: str
-    examples: tuple[str, ...]
-    counterexamples: tuple[str, ...]
+class CodeMarker(SubjectMarker):
+    """A subject marker only code can show (signals.yaml); its examples stay loaded so the
+    tests can check them against the prefilter's byte patterns."""
 
-    def matches(self, text: str) -> bool:
-        return re.search(self.pattern, text) is not None
+    examples: tuple[str, ...] = ()
+    counterexamples: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

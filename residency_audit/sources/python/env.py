@@ -95,14 +95,21 @@ def is_compose_path(path: str) -> bool:
 _DOTENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_.-]*)\s*=\s*(.*?)\s*$")
 
 
-def parse_dotenv(path: str, data: bytes) -> EnvFileFacts:
-    """``KEY=value`` lines as python-dotenv and docker read them (quotes, ``export``,
-    trailing comments on unquoted values); lines that are not assignments are skipped."""
+def _decoded(path: str, data: bytes) -> str | EnvFileFacts:
+    """The text of an env file, or its facts holding the decoding error."""
     try:
-        text = data.decode("utf-8-sig")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         return EnvFileFacts(path, errors=(ScanError(path, line, "not valid UTF-8 text"),))
+
+
+def parse_dotenv(path: str, data: bytes) -> EnvFileFacts:
+    """``KEY=value`` lines as python-dotenv and docker read them (quotes, ``export``,
+    trailing comments on unquoted values); lines that are not assignments are skipped."""
+    text = _decoded(path, data)
+    if isinstance(text, EnvFileFacts):
+        return text
     values: list[EnvValue] = []
     for number, raw in enumerate(text.splitlines(), start=1):
         match = _DOTENV_LINE.match(raw)
@@ -126,11 +133,9 @@ def _dotenv_value(raw: str) -> str:
 def parse_compose_env(path: str, data: bytes) -> EnvFileFacts:
     """The ``environment:`` of every service of a docker-compose file (map or list form),
     and the service names. ``${VAR:-default}`` interpolation keeps the default."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        return EnvFileFacts(path, errors=(ScanError(path, line, "not valid UTF-8 text"),))
+    text = _decoded(path, data)
+    if isinstance(text, EnvFileFacts):
+        return text
     values: list[EnvValue] = []
     services: list[str] = []
     try:

@@ -47,6 +47,7 @@ from residency_audit.sources.python.stores import (
     merge_distinct,
 )
 from residency_audit.sources.python.values import (
+    ClassInfo,
     DictV,
     Evaluator,
     FuncV,
@@ -469,20 +470,7 @@ class _Linker:
                 or _django_table(info.facts.module, short)
             )
             if databases:
-                content = self.docs.model_content(qual, f"model:{qual}")
-                note = f"Django model {short} (table {table}) is stored here"
-                self.sites.append(
-                    _Site(
-                        "model",
-                        SourceRef(info.facts.path, info.cls.line, note),
-                        info.facts.module,
-                        "",
-                        list(databases),
-                        Content(content.fields, (qual,), (table,)),
-                        note,
-                        django=True,
-                    )
-                )
+                self._model_site(info, "Django", table, databases, django=True)
             for field_def, owner in file_fields(self.ev, qual):
                 if not storages:
                     break
@@ -528,21 +516,34 @@ class _Linker:
         for qual, info in sorted(self.index.classes.items()):
             if not self._is_sqlalchemy_model(qual):
                 continue
-            short = qual.rsplit(".", 1)[-1]
-            table = info.cls.table or short.lower()
-            content = self.docs.model_content(qual, f"model:{qual}")
-            note = f"SQLAlchemy model {short} (table {table}) is stored here"
-            self.sites.append(
-                _Site(
-                    "model",
-                    SourceRef(info.facts.path, info.cls.line, note),
-                    info.facts.module,
-                    "",
-                    [engine],
-                    Content(content.fields, (qual,), (table,)),
-                    note,
-                )
+            table = info.cls.table or qual.rsplit(".", 1)[-1].lower()
+            self._model_site(info, "SQLAlchemy", table, [engine])
+
+    def _model_site(
+        self,
+        info: ClassInfo,
+        framework: str,
+        table: str,
+        identities: Sequence[Identity],
+        *,
+        django: bool = False,
+    ) -> None:
+        """An ORM model class: its fields are stored in ``table`` of these databases."""
+        qual = info.cls.name
+        content = self.docs.model_content(qual, f"model:{qual}")
+        note = f"{framework} model {qual.rsplit('.', 1)[-1]} (table {table}) is stored here"
+        self.sites.append(
+            _Site(
+                "model",
+                SourceRef(info.facts.path, info.cls.line, note),
+                info.facts.module,
+                "",
+                list(identities),
+                Content(content.fields, (qual,), (table,)),
+                note,
+                django=django,
             )
+        )
 
     def _is_sqlalchemy_model(self, qual: str) -> bool:
         info = self.index.class_info(qual)

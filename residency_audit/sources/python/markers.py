@@ -19,7 +19,7 @@ from residency_audit.personal_data.lexicon import tokenise
 from residency_audit.sources.python.catalog import signals
 from residency_audit.sources.python.facts import MarkerHit
 from residency_audit.sources.python.positions import NodePositions
-from residency_audit.sources.python.tree import children
+from residency_audit.sources.python.tree import children, dotted_name
 
 Qualify = Callable[[str], str]
 
@@ -137,7 +137,7 @@ class _MarkerFinder:
             self._call(node, where)
 
     def _call(self, node: cst.Call, where: _Where) -> None:
-        dotted = _dotted(node.func)
+        dotted = dotted_name(node.func)
         row = self._signals.context_call(self._qualify(dotted)) if dotted else None
         if row is None:
             return
@@ -177,15 +177,6 @@ def _evaluated(node: cst.SimpleString) -> str | None:
     except Exception:  # malformed escapes: nothing to read
         return None
     return value if isinstance(value, str) else None
-
-
-def _dotted(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
 
 
 def _name_of(node: cst.CSTNode) -> str | None:

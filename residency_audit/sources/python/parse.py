@@ -62,7 +62,7 @@ from residency_audit.sources.python.readers import (
     literal_text,
     tuple_defaults,
 )
-from residency_audit.sources.python.tree import descendants
+from residency_audit.sources.python.tree import descendants, dotted_name
 
 _BUILTINS = frozenset(dir(builtins))
 _OPAQUE_CHARS = 60
@@ -346,7 +346,7 @@ class _Walker:
                 self._returned(self.expr(small.value))
         elif isinstance(small, cst.Import):
             for alias in small.names:
-                dotted = _dotted(alias.name) or ""
+                dotted = dotted_name(alias.name) or ""
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                     self._import(alias.asname.name.value, dotted, self.line(small))
                 else:
@@ -367,7 +367,7 @@ class _Walker:
         self.imports.append(Import(alias, target, line))
 
     def _import_from(self, node: cst.ImportFrom) -> None:
-        base = _dotted(node.module) if node.module is not None else ""
+        base = dotted_name(node.module) if node.module is not None else ""
         level = len(node.relative)
         if level:
             base = resolve_relative(self.module, self.is_package, level, base or "")
@@ -377,7 +377,7 @@ class _Walker:
                 self.imports.append(Import("*", base or "", line, star=True))
             return
         for alias in node.names:
-            name = _dotted(alias.name) or ""
+            name = dotted_name(alias.name) or ""
             local = name
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
@@ -454,7 +454,7 @@ class _Walker:
         if self._scopes and not in_class:
             self._scopes[-1].values[name] = Ref(self._qual(local), self.line(node))
         scope = _Scope(self._qual(local), local)
-        decorators = {(_dotted(d.decorator) or "") for d in node.decorators}
+        decorators = {(dotted_name(d.decorator) or "") for d in node.decorators}
         params = _all_params(node.params)
         for index, param in enumerate(params):
             pname = param.name.value
@@ -869,15 +869,6 @@ class _Walker:
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def _dotted(node: cst.BaseExpression | cst.Attribute | cst.Name | None) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = _dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
 
 
 def _decorator_callee(node: cst.BaseExpression) -> cst.BaseExpression:

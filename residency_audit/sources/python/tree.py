@@ -55,3 +55,14 @@ def descendants(
         if current is not node and isinstance(current, stop):
             continue
         pending.extend(reversed(list(children(current))))
+
+
+def dotted_name(node: cst.CSTNode | None) -> str | None:
+    """``boto3.client`` for ``Attribute(Name("boto3"), "client")``; None for anything but
+    a chain of names."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
