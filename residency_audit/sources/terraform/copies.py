@@ -43,7 +43,6 @@ of a store whose region is unknown (its own unknown-location finding already say
 
 from __future__ import annotations
 
-import posixpath
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -97,6 +96,7 @@ from residency_audit.sources.terraform.instance import (
     RegistryModuleInstance,
     ResourceInstance,
     instance_key,
+    local_call_directory,
 )
 from residency_audit.sources.terraform.module import TerraformModule
 from residency_audit.sources.terraform.stores import locate_resource
@@ -352,14 +352,7 @@ class _Index:
 def _called_directory(module: TerraformModule, call_name: str) -> str | None:
     """The directory of a local module call ``call_name`` in ``module``, if it has one."""
     call = next((c for c in module.module_calls if c.block.labels[0] == call_name), None)
-    source = call.block.attribute("source") if call else None
-    if source is None or not isinstance(source.value, Literal):
-        return None
-    text = source.value.value
-    if not isinstance(text, str) or not text.startswith(("./", "../")):
-        return None
-    joined = posixpath.normpath(posixpath.join(module.directory or ".", text))
-    return "" if joined == "." else joined
+    return local_call_directory(module, call) if call is not None else None
 
 
 # --- reading attribute paths ----------------------------------------------------------------

@@ -298,10 +298,8 @@ def _iteration_for(
 def _local_module(
     modules: Mapping[str, TerraformModule], caller: TerraformModule, call: Declared
 ) -> TerraformModule | None:
-    source = _literal_source(call.block)
-    if source is None or not _is_local(source):
-        return None
-    return modules.get(_join(caller.directory, source))
+    directory = local_call_directory(caller, call)
+    return modules.get(directory) if directory is not None else None
 
 
 def _has_instances(block: Block) -> bool:
@@ -397,10 +395,19 @@ def called_directories(modules: Mapping[str, TerraformModule]) -> set[str]:
     called: set[str] = set()
     for module in modules.values():
         for call in module.module_calls:
-            source = _literal_source(call.block)
-            if source is not None and _is_local(source):
-                called.add(_join(module.directory, source))
+            directory = local_call_directory(module, call)
+            if directory is not None:
+                called.add(directory)
     return called
+
+
+def local_call_directory(module: TerraformModule, call: Declared) -> str | None:
+    """The directory a local module call (``./x``, ``../x``) of ``module`` names; None for
+    registry and remote sources, and for a source that is not a literal string."""
+    source = _literal_source(call.block)
+    if source is None or not _is_local(source):
+        return None
+    return _join(module.directory, source)
 
 
 def instantiate_roots(

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import bisect
 import json
-import posixpath
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -52,9 +51,9 @@ from residency_audit.sources.terraform.catalog import (
     provider_type,
     resource_type,
 )
-from residency_audit.sources.terraform.expr import Literal
-from residency_audit.sources.terraform.instance import called_directories
-from residency_audit.sources.terraform.module import Declared, TerraformModule
+from residency_audit.sources.terraform.instance import called_directories, local_call_directory
+from residency_audit.sources.terraform.module import TerraformModule
+from residency_audit.sources.terraform.stores import add_label_pairs
 
 SUPPORTED_MAJOR = "1"
 MAX_MODULE_DEPTH = 32  # child_modules / module_calls followed; real trees are a few deep
@@ -529,10 +528,10 @@ class _PlanReader:
             expressions = _obj(config.get("expressions"))
             for path in ptype.labels_paths:
                 for expression in _walk(expressions, path):
-                    _add_labels(self._expression(expression, module_path).value, pairs)
+                    add_label_pairs(self._expression(expression, module_path).value, pairs)
         for path in rtype.labels_paths:
             for value in _walk(values, path):
-                _add_labels(value, pairs)
+                add_label_pairs(value, pairs)
         return tuple(sorted(pairs.items()))
 
 
@@ -566,16 +565,6 @@ def _name(values: JsonObject, rtype: ResourceType) -> str | None:
             if isinstance(value, str) and value:
                 return value
     return None
-
-
-def _add_labels(value: object, pairs: dict[str, str]) -> None:
-    if not isinstance(value, dict):
-        return
-    for key, item in value.items():
-        if isinstance(item, bool):
-            pairs[str(key)] = "true" if item else "false"
-        elif isinstance(item, str | int | float):
-            pairs[str(key)] = str(item)
 
 
 def _walk(tree: object, path: AttrPath) -> list[object]:
@@ -698,25 +687,13 @@ def _static_addresses(modules: Mapping[str, TerraformModule], root: str) -> set[
         if len(stack) >= MAX_MODULE_DEPTH:
             return
         for call in module.module_calls:
-            directory = _call_directory(module, call)
+            directory = local_call_directory(module, call)
             child = modules.get(directory) if directory is not None else None
             if child is not None and directory not in stack:
                 visit(child, f"{prefix}module.{call.block.labels[0]}.", (*stack, child.directory))
 
     visit(modules[root], "", (root,))
     return addresses
-
-
-def _call_directory(module: TerraformModule, call: Declared) -> str | None:
-    """The directory of a local module call (``./x``, ``../x``); None for remote sources."""
-    attribute = call.block.attribute("source")
-    if attribute is None or not isinstance(attribute.value, Literal):
-        return None
-    source = attribute.value.value
-    if not isinstance(source, str) or not source.startswith(("./", "../")):
-        return None
-    joined = posixpath.normpath(posixpath.join(module.directory or ".", source))
-    return "" if joined == "." else joined
 
 
 def _declaration(
@@ -733,7 +710,7 @@ def _declaration(
         call = next((c for c in module.module_calls if c.block.labels[0] == name), None)
         if call is None or depth >= MAX_MODULE_DEPTH:
             return None
-        directory = _call_directory(module, call)
+        directory = local_call_directory(module, call)
         child = modules.get(directory) if directory is not None else None
         if child is None or (depth == len(names) - 1 and not local):
             return call.file, call.block.line

@@ -128,14 +128,19 @@ def _collect_labels(
     block: Block, path: AttrPath, scope: ModuleScope, pairs: dict[str, str]
 ) -> None:
     for found in values_at(block, path):
-        value = scope.evaluate(found.expr).value
-        if not isinstance(value, Mapping):
-            continue
-        for key, item in value.items():
-            if isinstance(item, bool):
-                pairs[str(key)] = "true" if item else "false"
-            elif isinstance(item, str | int | float):
-                pairs[str(key)] = str(item)
+        add_label_pairs(scope.evaluate(found.expr).value, pairs)
+
+
+def add_label_pairs(value: object, pairs: dict[str, str]) -> None:
+    """A tags/labels map's scalar values, as text (``true``/``false`` as Terraform writes
+    them); anything that is not a map adds nothing."""
+    if not isinstance(value, Mapping):
+        return
+    for key, item in value.items():
+        if isinstance(item, bool):
+            pairs[str(key)] = "true" if item else "false"
+        elif isinstance(item, str | int | float):
+            pairs[str(key)] = str(item)
 
 
 def _provider_config(instance: Placed) -> ProviderConfig | None:
