@@ -110,15 +110,10 @@ def _edges(tree: Tree, result: ScanResult, store: Store) -> None:
         tree.add(Text("connections: none", style="bold"))
         return
     branch = tree.add(Text("connections", style="bold"))
-    for edge in incoming:
-        line = Text(f"← {edge.kind.value} from {edge.source}")
-        if edge.file:
-            line.append(f"  {edge.file}:{edge.line}" if edge.line else f"  {edge.file}", "cyan")
-        if edge.note:
-            line.append(f"  {edge.note}")
-        branch.add(line)
-    for edge in outgoing:
-        line = Text(f"→ {edge.kind.value} to {edge.target}")
+    heads = [f"← {e.kind.value} from {e.source}" for e in incoming]
+    heads += [f"→ {e.kind.value} to {e.target}" for e in outgoing]
+    for head, edge in zip(heads, [*incoming, *outgoing], strict=True):
+        line = Text(head)
         if edge.file:
             line.append(f"  {edge.file}:{edge.line}" if edge.line else f"  {edge.file}", "cyan")
         if edge.note:

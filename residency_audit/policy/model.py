@@ -7,6 +7,7 @@ understands for any jurisdiction.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Literal
 
@@ -84,3 +85,12 @@ class Policy(_Strict):
     @classmethod
     def _upper(cls, values: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(v.upper() for v in values)
+
+
+def rules_by_id(policies: Sequence[Policy]) -> dict[str, Rule]:
+    """Every rule of these policies by id; the first policy naming an id wins."""
+    rules: dict[str, Rule] = {}
+    for policy in policies:
+        for rule in policy.rules:
+            rules.setdefault(rule.id, rule)
+    return rules

@@ -33,7 +33,7 @@ from residency_audit.model import (
     Severity,
     Store,
 )
-from residency_audit.policy.model import Policy, Rule
+from residency_audit.policy.model import Policy, Rule, rules_by_id
 from residency_audit.report.table import summary_line
 from residency_audit.report.wording import location_text, place
 
@@ -132,14 +132,6 @@ class Graph:
 
 
 # --- shared helpers ----------------------------------------------------------------------
-
-
-def _rules(policies: Sequence[Policy]) -> dict[str, Rule]:
-    rules: dict[str, Rule] = {}
-    for policy in policies:
-        for rule in policy.rules:
-            rules.setdefault(rule.id, rule)
-    return rules
 
 
 def _store_states(result: ScanResult) -> dict[str, tuple[str, str]]:
@@ -496,7 +488,7 @@ def render_html(result: ScanResult, policies: Sequence[Policy]) -> str:
     states = _store_states(result)
     stores = {s.id: s for s in result.stores}
     anchors = _anchors(result)
-    rules = _rules(policies)
+    rules = rules_by_id(policies)
     counts = {s.value: 0 for s in Severity}
     for finding in result.findings:
         counts[finding.severity.value] += 1

@@ -16,7 +16,7 @@ import re
 from collections.abc import Sequence
 
 from residency_audit.model import Finding, ScanResult, Severity, Store
-from residency_audit.policy.model import Policy, Rule
+from residency_audit.policy.model import Policy, Rule, rules_by_id
 from residency_audit.report.wording import location_text, place
 
 MAX_FINDINGS_SHOWN = 50
@@ -79,14 +79,6 @@ def _headline(result: ScanResult) -> str:
         counts[finding.severity] += 1
     parts = ", ".join(f"{counts[s]} {s.value}" for s in Severity if counts[s])
     return f"{len(result.findings)} finding(s) ({parts})"
-
-
-def _rules(policies: Sequence[Policy]) -> dict[str, Rule]:
-    rules: dict[str, Rule] = {}
-    for policy in policies:
-        for rule in policy.rules:
-            rules.setdefault(rule.id, rule)
-    return rules
 
 
 def _table(findings: Sequence[Finding], stores: dict[str, Store]) -> list[str]:
@@ -164,7 +156,7 @@ def render_markdown(result: ScanResult, policies: Sequence[Policy]) -> str:
         lines += ["### residency-audit: no findings", "", f"No findings: {_counts(result)}."]
     else:
         stores = {s.id: s for s in result.stores}
-        rules = _rules(policies)
+        rules = rules_by_id(policies)
         shown = result.findings[:MAX_FINDINGS_SHOWN]
         lines += [f"### residency-audit: {_headline(result)}", "", f"{_counts(result)}.", ""]
         lines += _table(shown, stores)
