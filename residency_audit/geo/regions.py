@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
+from residency_audit.datafiles import load_yaml
 from residency_audit.model import Location, LocationStatus, SourceRef
 
 __all__ = [
@@ -73,33 +74,16 @@ class Region:
     verified: str = "yes"
 
 
-# Zone spellings that fold into a region by shape. A rule only ever yields a code that is
-# itself a single-location catalog row, so a zone of an unknown region stays unknown, and
-# forms that the rules do not cover (AWS Local Zones such as us-east-1-bos-1a, whose country
-# can differ from the parent region's) are not resolved at all.
-_ZONE_RULES: dict[str, tuple[re.Pattern[str], ...]] = {
-    "aws": (
-        re.compile(r"(?P<r>[a-z]+\d+)-az\d+"),  # AZ ID: euc1-az2
-        re.compile(r"(?P<r>[a-z]{2,4}(?:-[a-z]+)+-\d+)[a-z]"),  # AZ name: eu-west-1a
-    ),
-    "gcp": (re.compile(r"(?P<r>[a-z]+-[a-z]+\d+)-[a-z]"),),  # europe-west1-b
-    "selectel": (re.compile(r"(?P<r>[a-z]+-\d+)[a-z]"),),  # ru-9a
-    "cloudru": (re.compile(r"(?P<r>[a-z]+(?:-[a-z]+)+-\d+)[a-z]"),),  # ru-moscow-1a
-    "huawei": (re.compile(r"(?P<r>[a-z]+(?:-[a-z]+)+-\d+)[a-z]"),),  # cn-north-4a
-    "alicloud": (
-        re.compile(r"(?P<r>[a-z]+(?:-[a-z]+)+-\d+)[a-z]"),  # ap-southeast-1a
-        re.compile(r"(?P<r>[a-z]+(?:-[a-z]+)+)-(?:[a-z]|maz\d+\([a-z,]+\))"),  # cn-hangzhou-h
-    ),
-    "tencent": (re.compile(r"(?P<r>[a-z]+-[a-z]+)-\d+"),),  # ap-guangzhou-3
-    "oci": (re.compile(r"[a-z0-9]+:(?P<r>[a-z]{3})-ad-\d+"),),  # Uocm:PHX-AD-1
-    "hetzner": (re.compile(r"(?P<r>[a-z]+\d+)-dc\d+"),),  # fsn1-dc14
-    "ovh": (
-        re.compile(r"(?P<r>[a-z]+)\d+"),  # GRA7, SBG5, DE1
-        re.compile(r"(?P<r>[a-z]+(?:-[a-z]+)+)-[a-z]"),  # EU-WEST-PAR-A
-    ),
-    "ibm": (re.compile(r"(?P<r>[a-z]{2}-[a-z]+)-\d"),),  # eu-de-2
-    "linode": (re.compile(r"(?P<r>[a-z]{2}-[a-z]+)-\d+"),),  # nl-ams-1 (object storage)
-}
+@cache
+def zone_rules() -> dict[str, tuple[re.Pattern[str], ...]]:
+    """Per provider, the zone spellings that fold into a region (data/zone_rules.yaml)."""
+    table = load_yaml(_data_text("zone_rules.yaml"))
+    rules: dict[str, tuple[re.Pattern[str], ...]] = {}
+    for provider, rows in table.items():
+        if provider not in PROVIDERS:
+            raise ValueError(f"zone_rules.yaml: unknown provider {provider!r}")
+        rules[provider] = tuple(re.compile(str(row["pattern"])) for row in rows)
+    return rules
 
 
 def _data_text(name: str) -> str:
@@ -199,7 +183,7 @@ def lookup_region(provider: str, code: str) -> Region | None:
     found = index.get((prov, key))
     if found is not None:
         return found
-    for rule in _ZONE_RULES.get(prov, ()):
+    for rule in zone_rules().get(prov, ()):
         match = rule.fullmatch(key)
         if match is None:
             continue

@@ -4,6 +4,7 @@ import csv
 from importlib import resources
 
 import pytest
+import yaml
 
 from residency_audit.geo import regions
 from residency_audit.geo.regions import (
@@ -15,6 +16,7 @@ from residency_audit.geo.regions import (
     country_name,
     locate,
     lookup_region,
+    zone_rules,
 )
 from residency_audit.model import Location, LocationStatus, SourceRef
 
@@ -378,3 +380,31 @@ def test_locate_unknown_provider_and_empty_region() -> None:
 def test_locate_describes_for_humans() -> None:
     assert locate("azure", "West Europe", (), WHERE).describe() == "westeurope (NL)"
     assert locate("aws", "eu-moon-1", (), WHERE).describe() == "an unknown location"
+
+
+_ZONE_TABLE = yaml.safe_load(
+    resources.files("residency_audit.geo").joinpath("data", "zone_rules.yaml").read_text("utf-8")
+)
+_ZONE_EXAMPLES = [
+    (provider, index, zone, region)
+    for provider, rows in _ZONE_TABLE.items()
+    for index, row in enumerate(rows)
+    for zone, region in row["examples"].items()
+]
+
+
+@pytest.mark.parametrize(("provider", "index", "zone", "region"), _ZONE_EXAMPLES)
+def test_every_zone_rule_folds_its_examples(
+    provider: str, index: int, zone: str, region: str
+) -> None:
+    rule = zone_rules()[provider][index]
+    match = rule.fullmatch(zone)
+    assert match is not None and match["r"] == region
+    parent = lookup_region(provider, region)
+    if parent is not None and parent.kind == "region":  # the fold lands on a catalog region
+        assert lookup_region(provider, zone) == parent
+
+
+def test_zone_rules_load_for_every_provider_of_the_table() -> None:
+    assert set(zone_rules()) == set(_ZONE_TABLE)
+    assert all(len(zone_rules()[p]) == len(rows) for p, rows in _ZONE_TABLE.items())
