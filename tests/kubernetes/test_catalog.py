@@ -22,6 +22,7 @@ from residency_audit.sources.kubernetes.catalog import (
     scheme_of_env_name,
     storage_driver,
     storage_drivers,
+    velero_providers,
 )
 
 
@@ -55,6 +56,13 @@ def test_every_storage_driver_names_a_catalog_provider() -> None:
         assert driver == row.driver and " " not in driver, row
         assert row.provider is None or row.provider in PROVIDERS, row
         assert row.medium, row
+
+
+def test_every_velero_plugin_names_a_catalog_provider() -> None:
+    rows = velero_providers()
+    assert set(rows) == {"aws", "velero.io/aws", "gcp", "velero.io/gcp", "azure", "velero.io/azure"}
+    for plugin, provider in rows.items():
+        assert provider in PROVIDERS and plugin.rsplit("/", 1)[-1] == provider, plugin
 
 
 def test_every_node_label_row_is_well_formed() -> None:

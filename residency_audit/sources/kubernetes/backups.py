@@ -10,18 +10,9 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from residency_audit.sources.kubernetes.catalog import velero_providers
 from residency_audit.sources.kubernetes.facts import CopyTarget, ReplicaSource
 from residency_audit.sources.kubernetes.yamltree import YMap, YScalar, child, items, mapping, text
-
-# Velero object-store plugins, by the name BackupStorageLocation.spec.provider uses.
-_VELERO_PROVIDERS: dict[str, str] = {
-    "aws": "aws",
-    "velero.io/aws": "aws",
-    "gcp": "gcp",
-    "velero.io/gcp": "gcp",
-    "azure": "azure",
-    "velero.io/azure": "azure",
-}
 
 BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
 
@@ -167,7 +158,7 @@ def _velero(spec: YMap) -> tuple[CopyTarget, ...]:
             endpoint=s3_url,
             endpoint_line=s3_node.line if s3_url and s3_node is not None else None,
             region=text(spec, "config", "region"),
-            provider=None if s3_url else _VELERO_PROVIDERS.get(plugin),
+            provider=None if s3_url else velero_providers().get(plugin),
         ),
     )
 

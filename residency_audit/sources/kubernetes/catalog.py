@@ -146,6 +146,17 @@ def storage_drivers() -> dict[str, StorageDriver]:
 
 
 @cache
+def velero_providers() -> dict[str, str]:
+    """Velero plugin name -> the provider whose object storage it writes to."""
+    table: dict[str, str] = {}
+    for row in _rows("velero_providers.csv"):
+        if row["plugin"] in table:
+            raise ValueError(f"velero_providers.csv: {row['plugin']} is listed twice")
+        table[row["plugin"]] = row["provider"]
+    return table
+
+
+@cache
 def node_labels() -> tuple[NodeLabel, ...]:
     labels: list[NodeLabel] = []
     for row in _rows("node_labels.csv"):
