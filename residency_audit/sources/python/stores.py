@@ -509,7 +509,11 @@ class StoreFinder:
         found = self._known_by_id.get(identity.store_id)
         if found:
             return list(found)
-        if identity.host is None or identity.service in ("azure_blob",):
+        service = self.ev.catalog.service(identity.service)
+        # an account/container pair names the store; its host is only the account's endpoint
+        if identity.host is None or (
+            service is not None and service.identity == "account_container"
+        ):
             kinds = self._matches(identity.service)
             return [s for s in self._known_by_name.get(identity.name, ()) if s.kind in kinds]
         return self._by_host(identity)
